@@ -1,0 +1,159 @@
+//! Time-decayed weights: how much a shopper cares about a category, a brand, a price band.
+//!
+//! A weight halves every half-life. Instead of touching every entry on every tick, each entry
+//! remembers when it was last brought up to date and is decayed lazily when read or bumped.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// One decayed quantity: its value as of `at_ms`.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Decayed {
+    /// The value at `at_ms`.
+    #[serde(rename = "v")]
+    pub value: f64,
+    /// Milliseconds since the Unix epoch of the last update.
+    #[serde(rename = "t")]
+    pub at_ms: f64,
+}
+
+impl Decayed {
+    /// The value as of `now_ms`. A clock that went backwards decays nothing.
+    pub fn at(&self, now_ms: f64, half_life_ms: f64) -> f64 {
+        let elapsed = (now_ms - self.at_ms).max(0.0);
+        self.value * (-elapsed / half_life_ms * std::f64::consts::LN_2).exp()
+    }
+
+    /// Adds `amount` at `now_ms`; the result never goes below zero.
+    pub fn add(&mut self, amount: f64, now_ms: f64, half_life_ms: f64) {
+        self.value = (self.at(now_ms, half_life_ms) + amount).max(0.0);
+        self.at_ms = self.at_ms.max(now_ms);
+    }
+}
+
+/// A bounded map from a label to its decayed weight.
+///
+/// When full, the weakest entry (after decay) makes room for a new one, so the profile stays
+/// within its size budget however long the shopper browses.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct AffinityTable {
+    entries: BTreeMap<String, Decayed>,
+}
+
+impl AffinityTable {
+    /// Adds `amount` to `label`'s weight, evicting the weakest entry if `capacity` is reached.
+    pub fn bump(&mut self, label: &str, amount: f64, now_ms: f64, half_life_ms: f64, capacity: usize) {
+        if !self.entries.contains_key(label) {
+            if amount <= 0.0 {
+                return;
+            }
+            while self.entries.len() >= capacity.max(1) {
+                self.evict_weakest(now_ms, half_life_ms);
+            }
+        }
+        let entry = self.entries.entry(label.to_owned()).or_default();
+        entry.add(amount, now_ms, half_life_ms);
+    }
+
+    /// `label`'s weight as of `now_ms`, zero if unknown.
+    pub fn weight(&self, label: &str, now_ms: f64, half_life_ms: f64) -> f64 {
+        self.entries.get(label).map_or(0.0, |d| d.at(now_ms, half_life_ms))
+    }
+
+    /// The sum of all weights as of `now_ms`.
+    pub fn total(&self, now_ms: f64, half_life_ms: f64) -> f64 {
+        self.entries.values().map(|d| d.at(now_ms, half_life_ms)).sum()
+    }
+
+    /// `label`'s share of the total weight, in `[0, 1]`; zero when the table is empty.
+    ///
+    /// Every entry decays at the same rate, so shares only move when the shopper acts.
+    pub fn share(&self, label: &str, now_ms: f64, half_life_ms: f64) -> f64 {
+        let total = self.total(now_ms, half_life_ms);
+        if total > 0.0 {
+            self.weight(label, now_ms, half_life_ms) / total
+        } else {
+            0.0
+        }
+    }
+
+    /// The `n` strongest labels with their weights, strongest first.
+    pub fn top(&self, n: usize, now_ms: f64, half_life_ms: f64) -> Vec<(String, f64)> {
+        let mut all: Vec<(String, f64)> = self
+            .entries
+            .iter()
+            .map(|(label, d)| (label.clone(), d.at(now_ms, half_life_ms)))
+            .collect();
+        all.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        all.truncate(n);
+        all
+    }
+
+    /// How many labels the table holds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the table holds no label.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn evict_weakest(&mut self, now_ms: f64, half_life_ms: f64) {
+        let weakest = self
+            .entries
+            .iter()
+            .min_by(|a, b| a.1.at(now_ms, half_life_ms).total_cmp(&b.1.at(now_ms, half_life_ms)))
+            .map(|(label, _)| label.clone());
+        if let Some(label) = weakest {
+            self.entries.remove(&label);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOUR: f64 = 3_600_000.0;
+
+    #[test]
+    fn halves_every_half_life() {
+        let mut d = Decayed::default();
+        d.add(8.0, 0.0, HOUR);
+        assert!((d.at(HOUR, HOUR) - 4.0).abs() < 1e-9);
+        assert!((d.at(3.0 * HOUR, HOUR) - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_clock_going_backwards_decays_nothing() {
+        let mut d = Decayed::default();
+        d.add(2.0, 10.0 * HOUR, HOUR);
+        assert_eq!(d.at(HOUR, HOUR), 2.0);
+        d.add(1.0, HOUR, HOUR);
+        assert_eq!(d.at_ms, 10.0 * HOUR, "an update never moves time backwards");
+        assert_eq!(d.value, 3.0);
+    }
+
+    #[test]
+    fn evicts_the_weakest_when_full() {
+        let mut t = AffinityTable::default();
+        t.bump("old", 5.0, 0.0, HOUR, 2);
+        t.bump("fresh", 2.0, 4.0 * HOUR, HOUR, 2);
+        t.bump("new", 1.0, 4.0 * HOUR, HOUR, 2);
+        assert_eq!(t.len(), 2);
+        assert_eq!(t.weight("old", 4.0 * HOUR, HOUR), 0.0, "5 decayed to 0.31 < 1 and went");
+        assert!(t.share("fresh", 4.0 * HOUR, HOUR) > 0.6);
+    }
+
+    #[test]
+    fn negative_bumps_never_create_or_go_below_zero() {
+        let mut t = AffinityTable::default();
+        t.bump("x", -1.0, 0.0, HOUR, 4);
+        assert!(t.is_empty());
+        t.bump("x", 1.0, 0.0, HOUR, 4);
+        t.bump("x", -3.0, 0.0, HOUR, 4);
+        assert_eq!(t.weight("x", 0.0, HOUR), 0.0);
+    }
+}

@@ -1,0 +1,276 @@
+//! What a shopper did: the behaviour events Vitrine accepts, and their validation.
+//!
+//! Events arrive as JSON from the page (`track()`) or from DOM capture. They are validated
+//! here, once, before anything reaches the profile: a rejected event changes nothing.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// Longest product id we accept, in bytes.
+pub const MAX_ID_BYTES: usize = 128;
+/// Longest category or brand we accept, in bytes.
+pub const MAX_LABEL_BYTES: usize = 256;
+/// Longest search query we accept, in bytes. Queries are counted, never stored or sent.
+pub const MAX_QUERY_BYTES: usize = 512;
+/// Largest quantity one cart event may carry.
+pub const MAX_QUANTITY: u32 = 10_000;
+
+/// A product as the page describes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Product {
+    /// The store's product id.
+    pub id: String,
+    /// Category path, most general first, dot-separated (`electronics.audio.headphone`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// Brand name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand: Option<String>,
+    /// Unit price in the store's currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<f64>,
+}
+
+impl Product {
+    /// The first segment of the category path, if there is a category.
+    pub fn top_category(&self) -> Option<&str> {
+        self.category.as_deref().map(top_category)
+    }
+
+    fn validate(&self, field: &str) -> Result<()> {
+        check_label(&format!("{field}.id"), &self.id, MAX_ID_BYTES)?;
+        if let Some(category) = &self.category {
+            check_label(&format!("{field}.category"), category, MAX_LABEL_BYTES)?;
+        }
+        if let Some(brand) = &self.brand {
+            check_label(&format!("{field}.brand"), brand, MAX_LABEL_BYTES)?;
+        }
+        if let Some(price) = self.price {
+            if !price.is_finite() || price < 0.0 {
+                return Err(Error::invalid(
+                    format!("{field}.price"),
+                    "a finite, non-negative number",
+                    price,
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The first segment of a dot-separated category path.
+pub fn top_category(category: &str) -> &str {
+    category.split('.').next().unwrap_or(category)
+}
+
+/// The widgets whose order Vitrine may change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WidgetKind {
+    /// Search results.
+    Search,
+    /// Recommendations: home page, "similar items".
+    Recommendations,
+    /// Suggestions on the cart page.
+    Cart,
+}
+
+impl WidgetKind {
+    /// Parses the value of a `data-vitrine-widget` attribute.
+    pub fn parse(value: &str) -> Result<Self> {
+        match value {
+            "search" => Ok(WidgetKind::Search),
+            "recommendations" => Ok(WidgetKind::Recommendations),
+            "cart" => Ok(WidgetKind::Cart),
+            other => Err(Error::invalid(
+                "widget",
+                "one of \"search\", \"recommendations\", \"cart\"",
+                format!("{other:?}"),
+            )),
+        }
+    }
+}
+
+/// One thing a shopper did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Event {
+    /// The shopper opened a product's page.
+    ProductViewed {
+        /// The product shown.
+        product: Product,
+    },
+    /// The shopper clicked a product in a list or widget.
+    ProductClicked {
+        /// The product clicked.
+        product: Product,
+        /// The widget it was in, if any.
+        #[serde(default)]
+        widget: Option<WidgetKind>,
+        /// Its 0-based position as displayed.
+        #[serde(default)]
+        position: Option<u32>,
+    },
+    /// Units of a product went into the cart.
+    AddedToCart {
+        /// The product added.
+        product: Product,
+        /// How many units; 1 when absent.
+        #[serde(default = "one")]
+        quantity: u32,
+    },
+    /// Units of a product left the cart.
+    RemovedFromCart {
+        /// The product removed.
+        product: Product,
+        /// How many units; 1 when absent.
+        #[serde(default = "one")]
+        quantity: u32,
+    },
+    /// The shopper ran a search. The query is validated, then dropped: it is neither stored
+    /// nor sent.
+    ProductsSearched {
+        /// The query text.
+        query: String,
+        /// How many results the store showed.
+        #[serde(default)]
+        result_count: Option<u32>,
+    },
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl Event {
+    /// Parses and validates one event from its JSON form.
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] when the JSON does not have an event's shape, and
+    /// [`Error::InvalidField`] naming the first field that fails validation.
+    pub fn from_json(json: &str) -> Result<Self> {
+        let event: Event =
+            serde_json::from_str(json).map_err(|e| Error::Malformed(e.to_string()))?;
+        event.validate()?;
+        Ok(event)
+    }
+
+    /// Checks every field's bounds.
+    pub fn validate(&self) -> Result<()> {
+        match self {
+            Event::ProductViewed { product } | Event::ProductClicked { product, .. } => {
+                product.validate("product")
+            }
+            Event::AddedToCart { product, quantity } | Event::RemovedFromCart { product, quantity } => {
+                product.validate("product")?;
+                if *quantity == 0 || *quantity > MAX_QUANTITY {
+                    return Err(Error::invalid("quantity", "an integer from 1 to 10000", quantity));
+                }
+                Ok(())
+            }
+            Event::ProductsSearched { query, .. } => {
+                if query.len() > MAX_QUERY_BYTES {
+                    return Err(Error::invalid(
+                        "query",
+                        "at most 512 bytes of text",
+                        format!("{} bytes", query.len()),
+                    ));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The product this event is about, if it is about one.
+    pub fn product(&self) -> Option<&Product> {
+        match self {
+            Event::ProductViewed { product }
+            | Event::ProductClicked { product, .. }
+            | Event::AddedToCart { product, .. }
+            | Event::RemovedFromCart { product, .. } => Some(product),
+            Event::ProductsSearched { .. } => None,
+        }
+    }
+}
+
+fn check_label(field: &str, value: &str, max_bytes: usize) -> Result<()> {
+    if value.trim().is_empty() {
+        return Err(Error::invalid(field, "a non-empty string", format!("{value:?}")));
+    }
+    if value.len() > max_bytes {
+        let expected = if max_bytes == MAX_ID_BYTES {
+            "at most 128 bytes"
+        } else {
+            "at most 256 bytes"
+        };
+        return Err(Error::invalid(field, expected, format!("{} bytes", value.len())));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(Error::invalid(field, "text without control characters", format!("{value:?}")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_view() {
+        let event = Event::from_json(
+            r#"{"type":"product_viewed","product":{"id":"1004237","category":"electronics.smartphone","brand":"apple","price":1081.98}}"#,
+        )
+        .unwrap();
+        let product = event.product().unwrap();
+        assert_eq!(product.top_category(), Some("electronics"));
+        assert_eq!(product.price, Some(1081.98));
+    }
+
+    #[test]
+    fn names_the_bad_field() {
+        let err = Event::from_json(r#"{"type":"product_viewed","product":{"id":"1","price":-3}}"#)
+            .unwrap_err();
+        assert_eq!(err.code(), "invalid_field");
+        assert!(err.to_string().contains("`product.price`"), "{err}");
+
+        let long = "x".repeat(129);
+        let err = Event::from_json(&format!(r#"{{"type":"product_viewed","product":{{"id":"{long}"}}}}"#))
+            .unwrap_err();
+        assert!(err.to_string().contains("`product.id`: expected at most 128 bytes"), "{err}");
+
+        let err =
+            Event::from_json(r#"{"type":"added_to_cart","product":{"id":"1"},"quantity":0}"#)
+                .unwrap_err();
+        assert!(err.to_string().contains("`quantity`"), "{err}");
+    }
+
+    #[test]
+    fn rejects_unknown_shapes() {
+        assert_eq!(Event::from_json(r#"{"type":"teleported"}"#).unwrap_err().code(), "malformed_input");
+        assert_eq!(
+            Event::from_json(r#"{"type":"product_viewed","product":{"id":"1","colour":"red"}}"#)
+                .unwrap_err()
+                .code(),
+            "malformed_input"
+        );
+    }
+
+    #[test]
+    fn keeps_non_latin_text() {
+        let event = Event::from_json(
+            r#"{"type":"product_viewed","product":{"id":"çay-☕","category":"家電.冷蔵庫","brand":"“Smart” 👟"}}"#,
+        )
+        .unwrap();
+        let product = event.product().unwrap();
+        assert_eq!(product.top_category(), Some("家電"));
+        assert_eq!(product.brand.as_deref(), Some("“Smart” 👟"));
+    }
+
+    #[test]
+    fn parses_widget_names() {
+        assert_eq!(WidgetKind::parse("cart").unwrap(), WidgetKind::Cart);
+        assert!(WidgetKind::parse("sidebar").unwrap_err().to_string().contains("`widget`"));
+    }
+}

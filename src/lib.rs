@@ -1,0 +1,36 @@
+//! # Vitrine
+//!
+//! On-device personalization for online stores. Vitrine watches what a shopper does on the
+//! page, keeps a private profile in their browser, re-ranks the widgets the page already
+//! shows, and sends the store's server only aggregated, noised signals.
+//!
+//! The crate is layered. Everything at the top level is plain Rust that builds and tests
+//! natively:
+//!
+//! - [`event`]: what a shopper did, validated;
+//! - [`profile`] and [`affinity`]: the bounded, decayed local profile;
+//! - [`features`]: profile + candidates → the model's input rows (the feature contract);
+//! - [`model`] (cargo feature `model`): the tract-onnx scorer and its contract checks;
+//! - [`ranker`]: scores → an explained order blended with the server's;
+//! - [`signals`]: the only thing that leaves the device, with its privacy budget.
+//!
+//! The browser glue (`web`, on `wasm32` only) moves data between the page and these modules.
+//!
+//! Panic policy: code here panics only on a broken internal invariant, and says so in the
+//! message. Input from a page or a stored blob never panics; it gives an [`Error`]. In the
+//! browser, panics abort and the JavaScript wrapper keeps the server order.
+#![warn(missing_docs)]
+
+pub mod affinity;
+pub mod error;
+pub mod event;
+pub mod features;
+#[cfg(feature = "model")]
+pub mod model;
+pub mod profile;
+pub mod ranker;
+pub mod signals;
+#[cfg(target_arch = "wasm32")]
+mod web;
+
+pub use error::{Error, Result};

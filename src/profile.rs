@@ -1,0 +1,372 @@
+//! The shopper's private profile: what they seem to like, kept on the device only.
+//!
+//! A [`Profile`] is updated by validated [`Event`]s and read by feature extraction. It is
+//! bounded: every table has a capacity and evicts its weakest entry, and the recent-items ring
+//! forgets the oldest, so its serialized size stays small however long the shopper browses.
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+
+use crate::affinity::{AffinityTable, Decayed};
+use crate::error::{Error, Result};
+use crate::event::{top_category, Event, Product};
+
+/// The version of the stored profile's shape. Bump it, and add a migration in
+/// [`Profile::from_json`], whenever the serialized form changes.
+pub const PROFILE_SCHEMA: u32 = 1;
+/// Inactivity after which the next event starts a new session.
+pub const SESSION_TIMEOUT_MS: f64 = 30.0 * 60.0 * 1000.0;
+/// How many recently seen items the profile remembers.
+pub const RECENT_CAPACITY: usize = 32;
+/// How many products can sit in the remembered cart.
+pub const CART_CAPACITY: usize = 64;
+
+const CATEGORY_CAPACITY: usize = 48;
+const TOP_CATEGORY_CAPACITY: usize = 24;
+const BRAND_CAPACITY: usize = 48;
+const PRICE_BAND_CAPACITY: usize = 16;
+
+/// How strongly each kind of action says "I like this".
+const VIEW_WEIGHT: f64 = 1.0;
+const CLICK_WEIGHT: f64 = 1.5;
+const CART_WEIGHT: f64 = 4.0;
+const REMOVE_WEIGHT: f64 = -2.0;
+
+/// Tunables for a profile.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ProfileConfig {
+    /// Affinities halve after this long without reinforcement.
+    pub half_life_ms: f64,
+}
+
+impl Default for ProfileConfig {
+    fn default() -> Self {
+        // A week: long enough to remember a shopping mission across visits, short enough that
+        // last month's gift hunt stops steering today's results.
+        ProfileConfig { half_life_ms: 7.0 * 24.0 * 3_600_000.0 }
+    }
+}
+
+/// A product the shopper recently looked at.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecentItem {
+    /// The product id.
+    pub id: String,
+    /// Its category path, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// Its brand, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand: Option<String>,
+    /// When it was last viewed or clicked, ms since the epoch.
+    pub last_seen_ms: f64,
+    /// How many times it was viewed or clicked.
+    pub views: u32,
+}
+
+/// Where the shopper is in the current visit.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Session {
+    /// When the session's first event happened.
+    pub started_ms: f64,
+    /// When its latest event happened.
+    pub last_event_ms: f64,
+    /// How many events it has had.
+    pub events: u32,
+}
+
+/// Lifetime counters, for engagement and for the aggregated sync.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Totals {
+    /// Every accepted event.
+    pub events: u64,
+    /// Product views.
+    pub views: u64,
+    /// Product clicks.
+    pub clicks: u64,
+    /// Add-to-cart events.
+    pub cart_adds: u64,
+    /// Searches.
+    pub searches: u64,
+    /// Sessions started.
+    pub sessions: u64,
+}
+
+/// The local profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    schema: u32,
+    config: ProfileConfig,
+    /// The latest time seen. Events are applied at `max(event time, clock)`, so a wall clock
+    /// that jumps backwards cannot make weights grow or sessions overlap.
+    clock_ms: f64,
+    /// Exact category paths.
+    pub categories: AffinityTable,
+    /// First segments of category paths.
+    pub top_categories: AffinityTable,
+    /// Brands.
+    pub brands: AffinityTable,
+    /// Price bands, see [`price_band`].
+    pub price_bands: AffinityTable,
+    /// Decayed sum of `ln(1 + price)` over engaged products, and the matching weight.
+    log_price_sum: Decayed,
+    log_price_weight: Decayed,
+    /// Recently seen products, newest first.
+    pub recent: VecDeque<RecentItem>,
+    /// Products believed to be in the cart, oldest first.
+    pub cart: Vec<String>,
+    /// The current session.
+    pub session: Session,
+    /// Lifetime counters.
+    pub totals: Totals,
+}
+
+impl Default for Profile {
+    fn default() -> Self {
+        Profile::new(ProfileConfig::default())
+    }
+}
+
+impl Profile {
+    /// An empty profile.
+    pub fn new(config: ProfileConfig) -> Self {
+        Profile {
+            schema: PROFILE_SCHEMA,
+            config,
+            clock_ms: 0.0,
+            categories: AffinityTable::default(),
+            top_categories: AffinityTable::default(),
+            brands: AffinityTable::default(),
+            price_bands: AffinityTable::default(),
+            log_price_sum: Decayed::default(),
+            log_price_weight: Decayed::default(),
+            recent: VecDeque::new(),
+            cart: Vec::new(),
+            session: Session::default(),
+            totals: Totals::default(),
+        }
+    }
+
+    /// The tunables this profile decays with.
+    pub fn config(&self) -> ProfileConfig {
+        self.config
+    }
+
+    /// The affinity half-life, in ms.
+    pub fn half_life_ms(&self) -> f64 {
+        self.config.half_life_ms
+    }
+
+    /// The latest time the profile has seen, ms since the epoch.
+    pub fn clock_ms(&self) -> f64 {
+        self.clock_ms
+    }
+
+    /// Applies one validated event that happened at `at_ms`.
+    pub fn apply(&mut self, event: &Event, at_ms: f64) {
+        let now = if at_ms.is_finite() { at_ms.max(self.clock_ms) } else { self.clock_ms };
+        self.clock_ms = now;
+        self.touch_session(now);
+        self.totals.events += 1;
+
+        match event {
+            Event::ProductViewed { product } => {
+                self.totals.views += 1;
+                self.engage(product, VIEW_WEIGHT, now);
+                self.remember(product, now);
+            }
+            Event::ProductClicked { product, .. } => {
+                self.totals.clicks += 1;
+                self.engage(product, CLICK_WEIGHT, now);
+                self.remember(product, now);
+            }
+            Event::AddedToCart { product, .. } => {
+                self.totals.cart_adds += 1;
+                self.engage(product, CART_WEIGHT, now);
+                if !self.cart.contains(&product.id) {
+                    if self.cart.len() >= CART_CAPACITY {
+                        self.cart.remove(0);
+                    }
+                    self.cart.push(product.id.clone());
+                }
+            }
+            Event::RemovedFromCart { product, .. } => {
+                self.engage(product, REMOVE_WEIGHT, now);
+                self.cart.retain(|id| id != &product.id);
+            }
+            Event::ProductsSearched { .. } => self.totals.searches += 1,
+        }
+    }
+
+    /// The mean `ln(1 + price)` of the products the shopper engaged with, if any had a price.
+    pub fn mean_log_price(&self, now_ms: f64) -> Option<f64> {
+        let weight = self.log_price_weight.at(now_ms, self.config.half_life_ms);
+        (weight > 1e-9).then(|| self.log_price_sum.at(now_ms, self.config.half_life_ms) / weight)
+    }
+
+    /// The decayed total engagement weight: zero for a new shopper, growing with activity.
+    pub fn strength(&self, now_ms: f64) -> f64 {
+        self.top_categories.total(now_ms, self.config.half_life_ms)
+    }
+
+    /// The remembered item with this id, if any.
+    pub fn recent_item(&self, id: &str) -> Option<&RecentItem> {
+        self.recent.iter().find(|item| item.id == id)
+    }
+
+    /// Serializes the profile for storage.
+    pub fn to_json(&self) -> String {
+        // A profile holds only strings, numbers and maps: serialization cannot fail.
+        serde_json::to_string(self).expect("invariant: a profile always serializes")
+    }
+
+    /// Restores a stored profile.
+    ///
+    /// # Errors
+    /// [`Error::Corrupt`] when the text is not a profile of a schema this version knows; the
+    /// caller starts afresh and reports it.
+    pub fn from_json(json: &str) -> Result<Self> {
+        let value: serde_json::Value =
+            serde_json::from_str(json).map_err(|e| Error::Corrupt(format!("profile: {e}")))?;
+        match value.get("schema").and_then(serde_json::Value::as_u64) {
+            Some(v) if v == u64::from(PROFILE_SCHEMA) => {}
+            Some(v) => return Err(Error::Corrupt(format!("profile schema {v} is not known"))),
+            None => return Err(Error::Corrupt("profile has no schema version".into())),
+        }
+        let profile: Profile =
+            serde_json::from_value(value).map_err(|e| Error::Corrupt(format!("profile: {e}")))?;
+        if !(profile.config.half_life_ms.is_finite() && profile.config.half_life_ms > 0.0) {
+            return Err(Error::Corrupt("profile half-life is not a positive number".into()));
+        }
+        Ok(profile)
+    }
+
+    fn touch_session(&mut self, now: f64) {
+        let expired = now - self.session.last_event_ms > SESSION_TIMEOUT_MS;
+        if self.session.events == 0 || expired {
+            self.session = Session { started_ms: now, last_event_ms: now, events: 0 };
+            self.totals.sessions += 1;
+        }
+        self.session.last_event_ms = now;
+        self.session.events = self.session.events.saturating_add(1);
+    }
+
+    fn engage(&mut self, product: &Product, weight: f64, now: f64) {
+        let half_life = self.config.half_life_ms;
+        if let Some(category) = &product.category {
+            self.categories.bump(category, weight, now, half_life, CATEGORY_CAPACITY);
+            self.top_categories.bump(
+                top_category(category),
+                weight,
+                now,
+                half_life,
+                TOP_CATEGORY_CAPACITY,
+            );
+        } else {
+            // Products without a category still count toward the shopper's overall strength.
+            self.top_categories.bump("", weight, now, half_life, TOP_CATEGORY_CAPACITY);
+        }
+        if let Some(brand) = &product.brand {
+            self.brands.bump(brand, weight, now, half_life, BRAND_CAPACITY);
+        }
+        if let Some(price) = product.price {
+            self.price_bands.bump(&price_band(price), weight, now, half_life, PRICE_BAND_CAPACITY);
+            if weight > 0.0 {
+                self.log_price_sum.add(weight * price.ln_1p(), now, half_life);
+                self.log_price_weight.add(weight, now, half_life);
+            }
+        }
+    }
+
+    fn remember(&mut self, product: &Product, now: f64) {
+        let views = match self.recent.iter().position(|item| item.id == product.id) {
+            Some(i) => self.recent.remove(i).map_or(0, |item| item.views),
+            None => 0,
+        };
+        self.recent.push_front(RecentItem {
+            id: product.id.clone(),
+            category: product.category.clone(),
+            brand: product.brand.clone(),
+            last_seen_ms: now,
+            views: views.saturating_add(1),
+        });
+        self.recent.truncate(RECENT_CAPACITY);
+    }
+}
+
+/// The price band of a price: bands double in width, `p0` below 1, `p1` for [1, 2), … `p15`
+/// for 16384 and above.
+pub fn price_band(price: f64) -> String {
+    let band = if price < 1.0 { 0 } else { (price.log2().floor() as i64 + 1).clamp(1, 15) };
+    format!("p{band}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(id: &str, category: &str, brand: &str, price: f64) -> Event {
+        Event::ProductViewed {
+            product: Product {
+                id: id.into(),
+                category: Some(category.into()),
+                brand: Some(brand.into()),
+                price: Some(price),
+            },
+        }
+    }
+
+    #[test]
+    fn learns_categories_brands_and_prices() {
+        let mut p = Profile::default();
+        p.apply(&view("1", "electronics.smartphone", "apple", 1000.0), 1_000.0);
+        p.apply(&view("2", "electronics.smartphone", "samsung", 800.0), 2_000.0);
+        p.apply(&view("3", "appliances.kitchen.washer", "lg", 300.0), 3_000.0);
+        let hl = p.half_life_ms();
+        assert!((p.top_categories.share("electronics", 3_000.0, hl) - 2.0 / 3.0).abs() < 1e-6);
+        assert!(p.brands.share("apple", 3_000.0, hl) > 0.3);
+        assert_eq!(p.recent.front().unwrap().id, "3");
+        let mean = p.mean_log_price(3_000.0).unwrap();
+        assert!(mean > 300f64.ln() && mean < 1000f64.ln());
+    }
+
+    #[test]
+    fn sessions_end_after_thirty_idle_minutes() {
+        let mut p = Profile::default();
+        p.apply(&view("1", "a", "b", 1.0), 0.0);
+        p.apply(&view("2", "a", "b", 1.0), SESSION_TIMEOUT_MS - 1.0);
+        assert_eq!(p.totals.sessions, 1);
+        p.apply(&view("3", "a", "b", 1.0), 2.0 * SESSION_TIMEOUT_MS + 1.0);
+        assert_eq!(p.totals.sessions, 2);
+        assert_eq!(p.session.events, 1);
+    }
+
+    #[test]
+    fn stays_bounded() {
+        let mut p = Profile::default();
+        for i in 0..20_000 {
+            let e = view(&i.to_string(), &format!("c{}.x{}", i % 97, i % 13), &format!("b{i}"), i as f64);
+            p.apply(&e, i as f64 * 1000.0);
+        }
+        assert!(p.to_json().len() < 16 * 1024, "{} bytes", p.to_json().len());
+        assert_eq!(p.recent.len(), RECENT_CAPACITY);
+    }
+
+    #[test]
+    fn round_trips_and_rejects_garbage() {
+        let mut p = Profile::default();
+        p.apply(&view("1", "家電.冷蔵庫", "“Smart” 👟", 10.0), 5.0);
+        assert_eq!(Profile::from_json(&p.to_json()).unwrap(), p);
+        assert_eq!(Profile::from_json("{not json").unwrap_err().code(), "corrupt_storage");
+        assert!(Profile::from_json(r#"{"schema":99}"#).unwrap_err().to_string().contains("99"));
+    }
+
+    #[test]
+    fn price_bands_double() {
+        assert_eq!(price_band(0.5), "p0");
+        assert_eq!(price_band(1.0), "p1");
+        assert_eq!(price_band(300.0), "p9");
+        assert_eq!(price_band(1e9), "p15");
+    }
+}

@@ -27,6 +27,7 @@ pub mod event;
 pub mod features;
 #[cfg(feature = "model")]
 pub mod model;
+pub mod offline;
 pub mod profile;
 pub mod ranker;
 pub mod signals;

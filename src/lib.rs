@@ -12,7 +12,8 @@
 //! - [`features`]: profile + candidates → the model's input rows (the feature contract);
 //! - [`model`] (cargo feature `model`): the tract-onnx scorer and its contract checks;
 //! - [`ranker`]: scores → an explained order blended with the server's;
-//! - [`signals`]: the only thing that leaves the device, with its privacy budget.
+//! - [`signals`]: the only thing that leaves the device, with its privacy budget;
+//! - [`outbox`]: when a batch is built, and what an answer from the collector means.
 //!
 //! The browser glue (`web`, on `wasm32` only) moves data between the page and these modules.
 //!
@@ -28,6 +29,7 @@ pub mod features;
 #[cfg(feature = "model")]
 pub mod model;
 pub mod offline;
+pub mod outbox;
 pub mod profile;
 pub mod ranker;
 pub mod signals;
@@ -35,3 +37,5 @@ pub mod signals;
 mod web;
 
 pub use error::{Error, Result};
+#[cfg(target_arch = "wasm32")]
+pub use web::Vitrine;

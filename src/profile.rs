@@ -215,6 +215,51 @@ impl Profile {
         self.recent.iter().find(|item| item.id == id)
     }
 
+    /// The profile in plain words, one sentence per fact, strongest interests first.
+    pub fn describe(&self, now_ms: f64) -> Vec<String> {
+        let now = now_ms.max(self.clock_ms);
+        let half_life = self.config.half_life_ms;
+        let t = &self.totals;
+        if t.events == 0 {
+            return vec!["Vitrine has recorded nothing on this device yet.".to_owned()];
+        }
+        let mut lines = vec![format!(
+            "{} actions recorded over {} visit(s): {} product views, {} clicks, {} cart additions, \
+             {} searches (the search words themselves are not kept).",
+            t.events, t.sessions, t.views, t.clicks, t.cart_adds, t.searches
+        )];
+        let named = |table: &AffinityTable| -> Vec<String> {
+            let total = table.total(now, half_life);
+            table
+                .top(3, now, half_life)
+                .into_iter()
+                .filter(|(label, w)| !label.is_empty() && *w > 0.0 && total > 0.0)
+                .map(|(label, w)| format!("{label} ({:.0}%)", 100.0 * w / total))
+                .collect()
+        };
+        let categories = named(&self.categories);
+        if !categories.is_empty() {
+            lines.push(format!("Categories you seem to like: {}.", categories.join(", ")));
+        }
+        let brands = named(&self.brands);
+        if !brands.is_empty() {
+            lines.push(format!("Brands you seem to like: {}.", brands.join(", ")));
+        }
+        if let Some(mean) = self.mean_log_price(now) {
+            lines.push(format!("Typical price of what you look at: about {:.0}.", mean.exp_m1()));
+        }
+        lines.push(format!(
+            "{} recently viewed product(s) and {} product(s) in the cart are remembered.",
+            self.recent.len(),
+            self.cart.len()
+        ));
+        lines.push(format!(
+            "Interests fade by half every {:.1} days without new activity.",
+            half_life / 86_400_000.0
+        ));
+        lines
+    }
+
     /// Serializes the profile for storage.
     pub fn to_json(&self) -> String {
         // A profile holds only strings, numbers and maps: serialization cannot fail.
@@ -360,6 +405,17 @@ mod tests {
         assert_eq!(Profile::from_json(&p.to_json()).unwrap(), p);
         assert_eq!(Profile::from_json("{not json").unwrap_err().code(), "corrupt_storage");
         assert!(Profile::from_json(r#"{"schema":99}"#).unwrap_err().to_string().contains("99"));
+    }
+
+    #[test]
+    fn describes_itself_in_plain_words() {
+        let mut p = Profile::default();
+        assert_eq!(p.describe(0.0).len(), 1);
+        p.apply(&view("1", "electronics.smartphone", "apple", 999.0), 5.0);
+        let text = p.describe(5.0).join("\n");
+        assert!(text.contains("electronics.smartphone (100%)"), "{text}");
+        assert!(text.contains("apple"), "{text}");
+        assert!(text.contains("about 999"), "{text}");
     }
 
     #[test]

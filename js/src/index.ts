@@ -1,0 +1,325 @@
+/**
+ * Vitrine: on-device personalization for online stores.
+ *
+ * ```js
+ * import { start } from "vitrine";
+ * const vitrine = await start({ modelUrl: "/models/ranker.onnx", syncUrl: "/v1/signals" });
+ * ```
+ *
+ * `start` never rejects and nothing here throws into the page (except `track` in `strict`
+ * mode): every failure goes to `onError` and a console warning, and widgets keep the
+ * server's order, marked `data-vitrine-state="fallback"`.
+ *
+ * @packageDocumentation
+ */
+
+import type { Vitrine as Core } from "./pkg/vitrine.js";
+
+/** Options for {@link start}. Every one is optional. */
+export interface VitrineConfig {
+  /** URL of the ONNX ranking model. Without it, widgets are ranked by the built-in rule. */
+  modelUrl?: string;
+  /** The collector's endpoint for aggregated, noised signals. Without it, nothing is sent. */
+  syncUrl?: string;
+  /** Least time between two signal batches, in ms. Default 15 minutes. */
+  syncIntervalMs?: number;
+  /** Delay before the first sync attempt, in ms. Default 3000. */
+  firstSyncDelayMs?: number;
+  /** Privacy loss ε one batch spends. Default ln 3. */
+  epsilon?: number;
+  /** Most ε one shopper spends per UTC day. Default ln 3. */
+  dailyEpsilon?: number;
+  /** Weight of the personal score against the server order, 0 to 1. Default 0.7. */
+  personalWeight?: number;
+  /** Days for an interest to fade by half. Default 7. */
+  halfLifeDays?: number;
+  /** Prefix of every storage key Vitrine writes. Default `"vitrine"`. */
+  storagePrefix?: string;
+  /** Capture views, clicks and cart actions from `data-vitrine-*` attributes. Default true. */
+  autoCapture?: boolean;
+  /** How long profile changes gather before one write to storage, in ms. Default 1000. */
+  persistDelayMs?: number;
+  /** Where `vitrine_bg.wasm` is served. Default: beside this module. */
+  wasmUrl?: string | URL;
+  /** Make `track` throw on invalid events instead of only reporting them. Default false. */
+  strict?: boolean;
+  /** Receives every error Vitrine does not throw. */
+  onError?: (error: VitrineError) => void;
+}
+
+/** An error from Vitrine: `code` is stable, `message` names the field and what was expected. */
+export interface VitrineError extends Error {
+  name: "VitrineError";
+  /** One of `invalid_field`, `malformed_input`, `model_contract`, `model_runtime`,
+   * `corrupt_storage`, `storage_unavailable`, `wasm_unavailable`, `network`, `internal`. */
+  code: string;
+}
+
+/** Why an item of a re-ranked widget sits where it does. */
+export interface Explanation {
+  /** Its 0-based position in the server's order. */
+  server_position: number;
+  /** Its position now. */
+  position: number;
+  /** The profile signal that speaks most for it, or `"server_order"`. */
+  signal: string;
+}
+
+/** Milliseconds since the page's time origin (`performance.now()`), for each milestone. */
+export interface Timings {
+  /** When `start` was called. */
+  started: number;
+  /** When tracking, the profile and sync were ready. */
+  trackingReady?: number;
+  /** When the model was loaded and checked. */
+  modelReady?: number;
+  /** When the widgets were first re-ranked (or marked fallback). */
+  firstRerank?: number;
+}
+
+/** A running Vitrine. */
+export interface VitrineHandle {
+  /** False when Vitrine could not start; every method then does nothing. */
+  readonly active: boolean;
+  /** Settles when the model is loaded and the page's widgets re-ranked or marked fallback. */
+  readonly ready: Promise<void>;
+  /** Milestones of this start, for measuring. */
+  readonly timings: Timings;
+  /** Records an event; returns whether it was accepted. */
+  track(event: TrackedEvent): boolean;
+  /** Re-ranks one widget container; `null` when it kept the server order. */
+  rerank(container: Element): Explanation[] | null;
+  /** Re-ranks every `[data-vitrine-widget]`; returns how many were ranked. */
+  rerankAll(): number;
+  /** Re-reads the page after a client-side navigation. */
+  scan(): void;
+  /** The local profile as a plain object. It never leaves the device. */
+  profile(): unknown;
+  /** The profile in plain words, one sentence per fact. */
+  describeProfile(): string[];
+  /** Sends the due signal batch now; resolves to whether nothing is left unsent. */
+  sync(): Promise<boolean>;
+  /** Writes the profile to storage now. */
+  flush(): void;
+  /** Erases the local profile and any unsent batch. */
+  erase(): void;
+  /** Removes every listener and timer. */
+  stop(): void;
+}
+
+/** A product as events describe it. */
+export interface Product {
+  id: string;
+  category?: string;
+  brand?: string;
+  price?: number;
+}
+
+/** The events `track` accepts. */
+export type TrackedEvent =
+  | { type: "product_viewed"; product: Product }
+  | {
+      type: "product_clicked";
+      product: Product;
+      widget?: "search" | "recommendations" | "cart";
+      position?: number;
+    }
+  | { type: "added_to_cart"; product: Product; quantity?: number }
+  | { type: "removed_from_cart"; product: Product; quantity?: number }
+  | { type: "products_searched"; query: string; result_count?: number };
+
+/** Options the wasm core reads; the rest are handled here. */
+const CORE_OPTIONS = [
+  "syncUrl",
+  "syncIntervalMs",
+  "firstSyncDelayMs",
+  "epsilon",
+  "dailyEpsilon",
+  "personalWeight",
+  "halfLifeDays",
+  "storagePrefix",
+  "autoCapture",
+  "persistDelayMs",
+] as const;
+
+const WRAPPER_OPTIONS = ["modelUrl", "wasmUrl", "strict", "onError"];
+
+/**
+ * Starts Vitrine in this page: tracking first, then the model, then re-ranking.
+ * Never rejects; check `active` to know whether it runs.
+ */
+export async function start(config: VitrineConfig = {}): Promise<VitrineHandle> {
+  const timings: Timings = { started: now() };
+  const report = reporter(config.onError);
+
+  if (typeof window === "undefined" || typeof document === "undefined") {
+    return inert(timings, "Vitrine runs in a browser page; nothing was started");
+  }
+  const unknown = Object.keys(config).filter(
+    (k) => !(CORE_OPTIONS as readonly string[]).includes(k) && !WRAPPER_OPTIONS.includes(k),
+  );
+  if (unknown.length > 0) {
+    report(vitrineError("malformed_input", `config: unknown option \`${unknown[0]}\``));
+    return inert(timings);
+  }
+
+  let core: Core;
+  try {
+    const wasm = await import("./pkg/vitrine.js");
+    await wasm.default({ module_or_path: config.wasmUrl ?? defaultWasmUrl() });
+    const options: Record<string, unknown> = {};
+    for (const key of CORE_OPTIONS) {
+      if (config[key] !== undefined) options[key] = config[key];
+    }
+    core = new wasm.Vitrine(options, (e: unknown) => report(asVitrineError(e)));
+  } catch (e) {
+    const error = asVitrineError(e, "wasm_unavailable");
+    report(error);
+    markAllFallback();
+    timings.firstRerank = now();
+    return inert(timings);
+  }
+  timings.trackingReady = now();
+
+  const ready = loadModelAndRerank(core, config, timings, report);
+  return handle(core, ready, timings, config, report);
+}
+
+async function loadModelAndRerank(
+  core: Core,
+  config: VitrineConfig,
+  timings: Timings,
+  report: (e: VitrineError) => void,
+): Promise<void> {
+  try {
+    if (config.modelUrl !== undefined) {
+      const response = await fetch(config.modelUrl, { credentials: "omit" });
+      if (!response.ok) {
+        throw vitrineError("network", `model: ${config.modelUrl} answered ${response.status}`);
+      }
+      core.loadModel(new Uint8Array(await response.arrayBuffer()));
+      timings.modelReady = now();
+    }
+    core.rerankAll();
+  } catch (e) {
+    report(asVitrineError(e, "model_runtime"));
+    try {
+      core.fallbackAll();
+    } catch {
+      markAllFallback();
+    }
+  }
+  timings.firstRerank = now();
+}
+
+function handle(
+  core: Core,
+  ready: Promise<void>,
+  timings: Timings,
+  config: VitrineConfig,
+  report: (e: VitrineError) => void,
+): VitrineHandle {
+  // Every call goes through `guard`: whatever the core throws, the page gets a report.
+  const guard = <T>(fallback: T, f: () => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      report(asVitrineError(e));
+      return fallback;
+    }
+  };
+  return {
+    active: true,
+    ready,
+    timings,
+    track(event) {
+      try {
+        core.track(event);
+        return true;
+      } catch (e) {
+        const error = asVitrineError(e);
+        if (config.strict) throw error;
+        report(error);
+        return false;
+      }
+    },
+    rerank: (container) => guard(null, () => core.rerank(container) as Explanation[]),
+    rerankAll: () => guard(0, () => core.rerankAll()),
+    scan: () => guard(undefined, () => core.scan()),
+    profile: () => guard(null, () => core.profile()),
+    describeProfile: () => guard([], () => core.describeProfile()),
+    sync: async () => {
+      try {
+        return await core.sync();
+      } catch (e) {
+        report(asVitrineError(e, "network"));
+        return false;
+      }
+    },
+    flush: () => guard(undefined, () => core.flush()),
+    erase: () => guard(undefined, () => core.erase()),
+    stop: () => guard(undefined, () => core.stop()),
+  };
+}
+
+function inert(timings: Timings, reason?: string): VitrineHandle {
+  if (reason) console.warn(`vitrine: ${reason}`);
+  return {
+    active: false,
+    ready: Promise.resolve(),
+    timings,
+    track: () => false,
+    rerank: () => null,
+    rerankAll: () => 0,
+    scan: () => {},
+    profile: () => null,
+    describeProfile: () => [],
+    sync: async () => false,
+    flush: () => {},
+    erase: () => {},
+    stop: () => {},
+  };
+}
+
+function reporter(hook: VitrineConfig["onError"]): (e: VitrineError) => void {
+  return (error) => {
+    console.warn(`vitrine: [${error.code}] ${error.message}`);
+    if (!hook) return;
+    try {
+      hook(error);
+    } catch {
+      console.warn("vitrine: the onError hook threw");
+    }
+  };
+}
+
+/** Without wasm, widgets still get their documented state. */
+function markAllFallback(): void {
+  if (typeof document === "undefined") return;
+  for (const widget of document.querySelectorAll("[data-vitrine-widget]")) {
+    widget.setAttribute("data-vitrine-state", "fallback");
+  }
+}
+
+function vitrineError(code: string, message: string): VitrineError {
+  const error = new Error(message) as VitrineError;
+  error.name = "VitrineError";
+  error.code = code;
+  return error;
+}
+
+function asVitrineError(e: unknown, code = "internal"): VitrineError {
+  if (e instanceof Error && (e as Partial<VitrineError>).code !== undefined) {
+    return e as VitrineError;
+  }
+  const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  return vitrineError(code, message);
+}
+
+function defaultWasmUrl(): URL {
+  return new URL("./pkg/vitrine_bg.wasm", import.meta.url);
+}
+
+function now(): number {
+  return typeof performance !== "undefined" ? performance.now() : 0;
+}

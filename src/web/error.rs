@@ -1,0 +1,51 @@
+//! Turning Vitrine errors into JavaScript errors, and reporting the ones nobody awaits.
+
+use wasm_bindgen::prelude::*;
+
+use crate::error::Error;
+
+/// A JavaScript `Error` named `VitrineError`, with the stable `code` as a property.
+pub fn to_js(error: &Error) -> JsValue {
+    make(error.code(), &error.to_string())
+}
+
+/// A `VitrineError` for failures that happen in the browser layer itself.
+pub fn make(code: &str, message: &str) -> JsValue {
+    let js = js_sys::Error::new(message);
+    js.set_name("VitrineError");
+    // Reflect::set only fails on frozen objects; a fresh Error is not one.
+    let _ = js_sys::Reflect::set(&js, &"code".into(), &code.into());
+    js.into()
+}
+
+/// Where errors that no caller awaits go: the page's `onError` hook and a console warning.
+#[derive(Clone, Default)]
+pub struct Reporter {
+    hook: Option<js_sys::Function>,
+}
+
+impl Reporter {
+    /// A reporter calling `hook`, if given, for every error.
+    pub fn new(hook: Option<js_sys::Function>) -> Self {
+        Reporter { hook }
+    }
+
+    /// Reports one error. Never throws: a throwing hook is itself only warned about.
+    pub fn report(&self, error: &JsValue) {
+        let message = js_sys::Reflect::get(error, &"message".into())
+            .ok()
+            .and_then(|m| m.as_string())
+            .unwrap_or_else(|| format!("{error:?}"));
+        web_sys::console::warn_1(&format!("vitrine: {message}").into());
+        if let Some(hook) = &self.hook {
+            if hook.call1(&JsValue::NULL, error).is_err() {
+                web_sys::console::warn_1(&"vitrine: the onError hook threw".into());
+            }
+        }
+    }
+
+    /// Reports a core [`Error`].
+    pub fn report_error(&self, error: &Error) {
+        self.report(&to_js(error));
+    }
+}

@@ -1,0 +1,159 @@
+//! The browser glue: the `Vitrine` class that JavaScript sees.
+//!
+//! Every exported method catches its own failures and returns them as a `VitrineError` with a
+//! stable `code`; none of them lets a Rust panic or a raw exception reach the page.
+
+mod capture;
+mod config;
+mod dom;
+mod engine;
+mod error;
+mod storage;
+mod transport;
+mod widgets;
+
+use std::rc::Rc;
+
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+use self::capture::Capture;
+use self::config::Config;
+use self::engine::Engine;
+use self::error::{make, to_js, Reporter};
+use crate::event::Event;
+
+/// A running Vitrine instance in one page.
+#[wasm_bindgen]
+pub struct Vitrine {
+    engine: Rc<Engine>,
+    capture: Option<Capture>,
+}
+
+#[wasm_bindgen]
+impl Vitrine {
+    /// Starts tracking: loads the stored profile, installs DOM capture, starts sync.
+    /// `onError` receives every error that no call returns (storage, sync, capture).
+    #[wasm_bindgen(constructor)]
+    pub fn new(config: JsValue, on_error: Option<js_sys::Function>) -> Result<Vitrine, JsValue> {
+        let config = Config::from_js(config).map_err(|e| to_js(&e))?;
+        let engine = Engine::start(config, Reporter::new(on_error));
+        let capture = capture::install(&engine);
+        if engine.config.auto_capture {
+            capture::scan_page(&engine);
+        }
+        engine.start_sync();
+        Ok(Vitrine { engine, capture })
+    }
+
+    /// Records one event given as a plain object, such as
+    /// `{type: "added_to_cart", product: {id: "42", price: 9.5}, quantity: 2}`.
+    pub fn track(&self, event: JsValue) -> Result<(), JsValue> {
+        let event: Event = serde_wasm_bindgen::from_value(event)
+            .map_err(|e| make("malformed_input", &format!("event: {e}")))?;
+        self.engine.track(&event).map_err(|e| to_js(&e))
+    }
+
+    /// Loads the ONNX ranking model, checking it against the feature contract.
+    #[wasm_bindgen(js_name = loadModel)]
+    pub fn load_model(&self, bytes: &[u8]) -> Result<(), JsValue> {
+        #[cfg(feature = "model")]
+        {
+            let scorer = crate::model::Scorer::from_onnx(bytes).map_err(|e| to_js(&e))?;
+            self.engine.state.borrow_mut().scorer = Some(scorer);
+            Ok(())
+        }
+        #[cfg(not(feature = "model"))]
+        {
+            let _ = bytes;
+            Err(make("model_runtime", "this build of Vitrine has no model runtime"))
+        }
+    }
+
+    /// Whether a model is loaded; without one, ranking uses the hand-written affinity rule.
+    #[wasm_bindgen(js_name = hasModel)]
+    pub fn has_model(&self) -> bool {
+        self.engine.state.borrow().scorer.is_some()
+    }
+
+    /// Re-ranks one widget container and returns an explanation per item. On failure the
+    /// widget keeps its server order, is marked `fallback`, and the error is thrown.
+    pub fn rerank(&self, container: &web_sys::Element) -> Result<JsValue, JsValue> {
+        let ranking = widgets::rerank(&self.engine, container).map_err(|e| to_js(&e))?;
+        to_plain(&ranking.explanations)
+    }
+
+    /// Re-ranks every `[data-vitrine-widget]` in the document; errors go to `onError`.
+    /// Returns how many widgets were ranked.
+    #[wasm_bindgen(js_name = rerankAll)]
+    pub fn rerank_all(&self) -> u32 {
+        let mut ranked = 0;
+        for container in widgets::all_widgets() {
+            match widgets::rerank(&self.engine, &container) {
+                Ok(_) => ranked += 1,
+                Err(e) => self.engine.reporter.report_error(&e),
+            }
+        }
+        ranked
+    }
+
+    /// Marks every widget `fallback`, leaving its server order: used when the model failed.
+    #[wasm_bindgen(js_name = fallbackAll)]
+    pub fn fallback_all(&self) {
+        widgets::all_widgets().iter().for_each(widgets::mark_fallback);
+    }
+
+    /// Re-reads the page after a client-side navigation: a product page's view, a search.
+    pub fn scan(&self) {
+        capture::scan_page(&self.engine);
+    }
+
+    /// The local profile as a plain object. It never leaves the device.
+    pub fn profile(&self) -> Result<JsValue, JsValue> {
+        to_plain(&self.engine.state.borrow().profile)
+    }
+
+    /// The profile in plain words, one sentence per fact, for a privacy page.
+    #[wasm_bindgen(js_name = describeProfile)]
+    pub fn describe_profile(&self) -> Vec<String> {
+        let state = self.engine.state.borrow();
+        state.profile.describe(js_sys::Date::now())
+    }
+
+    /// Sends the due signal batch now, if the interval and the privacy budget allow one.
+    /// Resolves to whether nothing is left waiting for the collector.
+    pub fn sync(&self) -> js_sys::Promise {
+        let engine = Rc::clone(&self.engine);
+        wasm_bindgen_futures::future_to_promise(async move {
+            engine.sync().await.map(JsValue::from_bool)
+        })
+    }
+
+    /// Writes the profile to storage now instead of at the next coalesced write.
+    pub fn flush(&self) {
+        self.engine.persist_now();
+    }
+
+    /// Erases the local profile and any unsent batch from memory and storage.
+    pub fn erase(&self) {
+        self.engine.erase();
+    }
+
+    /// Why storage runs from memory, or `undefined` when it persists normally.
+    #[wasm_bindgen(js_name = storageDegraded)]
+    pub fn storage_degraded(&self) -> Option<String> {
+        self.engine.state.borrow().store.degraded().map(str::to_owned)
+    }
+
+    /// Removes every listener and timer, after one last write. The instance does nothing after.
+    pub fn stop(&mut self) {
+        self.capture = None;
+        self.engine.stop();
+    }
+}
+
+fn to_plain<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| make("internal", &e.to_string()))
+}

@@ -1,0 +1,116 @@
+// Shared pieces of the end-to-end tests: the demo server on a free loopback port, a headless
+// Chromium that talks to nothing else, and the REES46 fixture sessions.
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const repo = join(here, "..", "..");
+
+/** A free TCP port on 127.0.0.1. */
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts the release demo server with a private data directory; `stop()` ends it. */
+export async function startDemo() {
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), "vitrine-e2e-"));
+  const binary = join(repo, "target", "release", "vitrine-demo");
+  const child = spawn(binary, ["--addr", `127.0.0.1:${port}`, "--data-dir", dataDir], {
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const origin = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`demo server exited with ${child.exitCode}`);
+    try {
+      const response = await fetch(`${origin}/`);
+      if (response.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error("demo server did not start within 20 s");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    origin,
+    async stop() {
+      child.kill("SIGTERM");
+      await new Promise((r) => (child.exitCode !== null ? r() : child.once("exit", r)));
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Debian's Chromium, headless, with its background traffic switched off. */
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-dev-shm-usage",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--disable-quic",
+      "--no-first-run",
+    ],
+  });
+}
+
+/** Sessions of the committed REES46 fixture: id → events in time order. */
+export function fixtureSessions() {
+  const text = readFileSync(join(here, "fixtures", "rees46-sessions.csv"), "utf8");
+  const [header, ...lines] = text.trim().split("\n");
+  const names = header.split(",");
+  const sessions = new Map();
+  for (const line of lines) {
+    const values = line.split(",");
+    const row = Object.fromEntries(names.map((n, i) => [n, values[i]]));
+    if (!sessions.has(row.user_session)) sessions.set(row.user_session, []);
+    sessions.get(row.user_session).push(row);
+  }
+  for (const events of sessions.values()) {
+    events.sort((a, b) => a.event_time.localeCompare(b.event_time));
+  }
+  return sessions;
+}
+
+/** Watches one page for console errors and uncaught exceptions. */
+export function watchConsole(page) {
+  const errors = [];
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(message.text());
+  });
+  page.on("pageerror", (error) => errors.push(`uncaught: ${error.message}`));
+  return errors;
+}
+
+/** The items of the first widget of `kind`, as displayed, once Vitrine has settled it. */
+export async function widgetItems(page, kind) {
+  const selector = `[data-vitrine-widget="${kind}"]`;
+  await page.waitForSelector(`${selector}[data-vitrine-state]`, { timeout: 15_000 });
+  return page.$$eval(`${selector} > [data-vitrine-item]`, (items) =>
+    items.map((item) => ({
+      id: item.getAttribute("data-vitrine-item"),
+      category: item.getAttribute("data-vitrine-category") ?? "",
+      brand: item.getAttribute("data-vitrine-brand") ?? "",
+      rank: Number(item.getAttribute("data-vitrine-rank")),
+    })),
+  );
+}

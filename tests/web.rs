@@ -1,0 +1,189 @@
+//! The browser layer in a real headless Chromium (wasm-bindgen-test with chromedriver).
+//!
+//! Run with `make test-wasm`. Each test builds its own DOM, uses its own storage prefix, and
+//! tears both down, so tests stay independent within the one page they share.
+#![cfg(target_arch = "wasm32")]
+
+use vitrine::Vitrine;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::*;
+use web_sys::Element;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn document() -> web_sys::Document {
+    web_sys::window().unwrap().document().unwrap()
+}
+
+/// A recommendations widget: (id, category, brand, price) in server order.
+fn widget(items: &[(&str, &str, &str, &str)]) -> Element {
+    let section = document().create_element("section").unwrap();
+    section.set_attribute("data-vitrine-widget", "recommendations").unwrap();
+    for (rank, (id, category, brand, price)) in items.iter().enumerate() {
+        let article = document().create_element("article").unwrap();
+        article.set_attribute("data-vitrine-item", id).unwrap();
+        article.set_attribute("data-vitrine-category", category).unwrap();
+        article.set_attribute("data-vitrine-brand", brand).unwrap();
+        article.set_attribute("data-vitrine-price", price).unwrap();
+        article.set_attribute("data-vitrine-rank", &rank.to_string()).unwrap();
+        section.append_child(&article).unwrap();
+    }
+    document().body().unwrap().append_child(&section).unwrap();
+    section
+}
+
+fn displayed_ids(container: &Element) -> Vec<String> {
+    let children = container.children();
+    (0..children.length())
+        .filter_map(|i| children.item(i))
+        .filter_map(|e| e.get_attribute("data-vitrine-item"))
+        .collect()
+}
+
+fn start(prefix: &str) -> Vitrine {
+    let config = js_sys::Object::new();
+    js_sys::Reflect::set(&config, &"storagePrefix".into(), &prefix.into()).unwrap();
+    js_sys::Reflect::set(&config, &"autoCapture".into(), &JsValue::FALSE).unwrap();
+    Vitrine::new(config.into(), None).unwrap()
+}
+
+fn view(id: &str, category: &str, brand: &str) -> JsValue {
+    let json = format!(
+        r#"{{"type":"product_viewed","product":{{"id":"{id}","category":"{category}","brand":"{brand}","price":100}}}}"#
+    );
+    js_sys::JSON::parse(&json).unwrap()
+}
+
+fn code_of(error: &JsValue) -> String {
+    js_sys::Reflect::get(error, &"code".into()).unwrap().as_string().unwrap_or_default()
+}
+
+fn message_of(error: &JsValue) -> String {
+    error.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_default()
+}
+
+const ITEMS: [(&str, &str, &str, &str); 5] = [
+    ("1", "electronics.smartphone", "apple", "999"),
+    ("2", "electronics.smartphone", "samsung", "700"),
+    ("3", "furniture.living_room.sofa", "ikea", "450"),
+    ("4", "appliances.kitchen.washer", "lg", "380"),
+    ("5", "furniture.living_room.chair", "ikea", "120"),
+];
+
+#[wasm_bindgen_test]
+fn affinity_moves_matching_items_up_and_keeps_server_ranks() {
+    let vitrine = start("test-rerank");
+    vitrine.track(view("x1", "furniture.living_room.sofa", "ikea")).unwrap();
+    vitrine.track(view("x2", "furniture.living_room.chair", "ikea")).unwrap();
+    let container = widget(&ITEMS);
+
+    vitrine.rerank(&container).unwrap();
+
+    let ids = displayed_ids(&container);
+    assert_eq!(&ids[..2], ["3", "5"], "the shopper's furniture comes first: {ids:?}");
+    assert_eq!(container.get_attribute("data-vitrine-state").as_deref(), Some("ranked"));
+    let sofa = container.query_selector("[data-vitrine-item='3']").unwrap().unwrap();
+    assert_eq!(sofa.get_attribute("data-vitrine-rank").as_deref(), Some("2"));
+    assert!(sofa.get_attribute("data-vitrine-signal").is_some());
+    vitrine.erase();
+    container.remove();
+}
+
+#[wasm_bindgen_test]
+fn a_bad_item_keeps_the_server_order_and_names_the_attribute() {
+    let vitrine = start("test-bad-item");
+    vitrine.track(view("x1", "furniture.living_room.sofa", "ikea")).unwrap();
+    let mut items = ITEMS.to_vec();
+    items[1].3 = "twelve";
+    let container = widget(&items);
+
+    let error = vitrine.rerank(&container).unwrap_err();
+
+    assert_eq!(code_of(&error), "invalid_field");
+    assert!(message_of(&error).contains("data-vitrine-price"), "{}", message_of(&error));
+    assert_eq!(displayed_ids(&container), ["1", "2", "3", "4", "5"]);
+    assert_eq!(container.get_attribute("data-vitrine-state").as_deref(), Some("fallback"));
+    vitrine.erase();
+    container.remove();
+}
+
+#[wasm_bindgen_test]
+fn invalid_events_are_refused_with_the_field_named() {
+    let vitrine = start("test-invalid");
+    let bad = js_sys::JSON::parse(r#"{"type":"product_viewed","product":{"id":"1","price":-1}}"#)
+        .unwrap();
+    let error = vitrine.track(bad).unwrap_err();
+    assert_eq!(code_of(&error), "invalid_field");
+    assert!(message_of(&error).contains("`product.price`"), "{}", message_of(&error));
+
+    let unknown = js_sys::JSON::parse(r#"{"type":"teleported"}"#).unwrap();
+    assert_eq!(code_of(&vitrine.track(unknown).unwrap_err()), "malformed_input");
+}
+
+#[wasm_bindgen_test]
+fn the_profile_persists_across_instances() {
+    let mut first = start("test-persist");
+    first.track(view("7", "kids.toys", "lego")).unwrap();
+    first.stop();
+
+    let second = start("test-persist");
+    let text = second.describe_profile().join(" ");
+    assert!(text.contains("kids.toys"), "{text}");
+    second.erase();
+}
+
+#[wasm_bindgen_test]
+fn a_throwing_storage_falls_back_to_memory_without_losing_events() {
+    let break_storage = js_sys::Function::new_no_args(
+        "window.__setItem = Storage.prototype.setItem;
+         Storage.prototype.setItem = function () {
+           throw new DOMException('full', 'QuotaExceededError');
+         };",
+    );
+    let restore = js_sys::Function::new_no_args(
+        "Storage.prototype.setItem = window.__setItem; delete window.__setItem;",
+    );
+    break_storage.call0(&JsValue::NULL).unwrap();
+
+    let vitrine = start("test-quota");
+    vitrine.track(view("9", "sport.bicycle", "trek")).unwrap();
+    vitrine.flush();
+    let degraded = vitrine.storage_degraded();
+    let text = vitrine.describe_profile().join(" ");
+    restore.call0(&JsValue::NULL).unwrap();
+
+    assert!(degraded.is_some(), "the fallback is reported");
+    assert!(text.contains("sport.bicycle"), "the event survived in memory: {text}");
+}
+
+#[wasm_bindgen_test]
+fn a_corrupt_stored_profile_resets_with_a_report() {
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    storage.set_item("test-corrupt.profile", "{\"schema\":1,\"garbage").unwrap();
+    let reports = js_sys::Array::new();
+    let hook = js_sys::Function::new_with_args("e", "this.push(e.code)").bind(&reports);
+    let config = js_sys::JSON::parse(r#"{"storagePrefix":"test-corrupt","autoCapture":false}"#)
+        .unwrap();
+
+    let vitrine = Vitrine::new(config, Some(hook)).unwrap();
+
+    assert_eq!(reports.get(0).as_string().as_deref(), Some("corrupt_storage"));
+    assert_eq!(vitrine.describe_profile().len(), 1, "a fresh profile");
+    vitrine.erase();
+}
+
+#[wasm_bindgen_test]
+fn a_config_typo_is_named() {
+    let config = js_sys::JSON::parse(r#"{"syncUrll":"/v1/signals"}"#).unwrap();
+    let error = Vitrine::new(config, None).err().unwrap();
+    assert_eq!(code_of(&error), "malformed_input");
+    assert!(message_of(&error).contains("syncUrll"), "{}", message_of(&error));
+}
+
+#[wasm_bindgen_test]
+fn a_broken_model_is_refused() {
+    let vitrine = start("test-model");
+    let error = vitrine.load_model(b"not an onnx model").unwrap_err();
+    assert_eq!(code_of(&error), "model_runtime");
+    assert!(!vitrine.has_model());
+}

@@ -1,0 +1,107 @@
+//! Files served as they are: the SDK package, the model and the demo's script and style.
+//!
+//! Content types are set here by extension, not guessed: browsers refuse a module script that
+//! is not JavaScript and stream-compile only `application/wasm`.
+
+use std::path::{Component, Path, PathBuf};
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+/// The content type we send for a file name.
+pub fn content_type(path: &Path) -> &'static str {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    match ext.to_ascii_lowercase().as_str() {
+        "js" | "mjs" => "text/javascript",
+        "wasm" => "application/wasm",
+        "css" => "text/css",
+        "json" | "map" => "application/json",
+        "html" => "text/html; charset=utf-8",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "txt" | "md" | "ts" => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+/// `relative` inside `root`, or `None` when it would leave it (`..`, an absolute path) or
+/// names nothing.
+pub fn resolve(root: &Path, relative: &str) -> Option<PathBuf> {
+    let relative = Path::new(relative);
+    let inside = relative
+        .components()
+        .all(|c| matches!(c, Component::Normal(_)));
+    (inside && relative.components().next().is_some()).then(|| root.join(relative))
+}
+
+/// Serves `relative` from `root` with its content type, or 404.
+pub async fn serve_from(root: &Path, relative: &str) -> Response {
+    match resolve(root, relative) {
+        Some(path) => serve_file(&path, content_type(&path)).await,
+        None => not_found(),
+    }
+}
+
+/// Serves one file with the given content type, or 404 when it is missing (or a folder).
+pub async fn serve_file(path: &Path, content_type: &'static str) -> Response {
+    match tokio::fs::metadata(path).await {
+        Ok(meta) if meta.is_file() => {}
+        _ => return not_found(),
+    }
+    match tokio::fs::read(path).await {
+        Ok(bytes) => {
+            let headers = [
+                (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+                // Revalidate every time: these files change under a running demo as the SDK
+                // and model are rebuilt.
+                (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+            ];
+            (headers, bytes).into_response()
+        }
+        Err(e) => {
+            eprintln!("vitrine-demo: reading {}: {e}", path.display());
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "not found\n",
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_types_follow_the_extension() {
+        assert_eq!(content_type(Path::new("index.js")), "text/javascript");
+        assert_eq!(
+            content_type(Path::new("vitrine_bg.WASM")),
+            "application/wasm"
+        );
+        assert_eq!(content_type(Path::new("style.css")), "text/css");
+        assert_eq!(
+            content_type(Path::new("ranker.onnx")),
+            "application/octet-stream"
+        );
+    }
+
+    #[test]
+    fn paths_cannot_leave_the_root() {
+        let root = Path::new("/srv/static");
+        assert_eq!(
+            resolve(root, "a/b.js"),
+            Some(PathBuf::from("/srv/static/a/b.js"))
+        );
+        assert_eq!(resolve(root, "../secret"), None);
+        assert_eq!(resolve(root, "a/../../secret"), None);
+        assert_eq!(resolve(root, "/etc/passwd"), None);
+        assert_eq!(resolve(root, ""), None);
+    }
+}

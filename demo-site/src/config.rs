@@ -1,0 +1,141 @@
+//! Command-line flags and their defaults.
+//!
+//! Every default path is relative to this crate's own folder (`CARGO_MANIFEST_DIR`), so that
+//! `cargo run -p vitrine-demo` works from any checkout without flags.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+
+/// Where the demo listens and where it finds the files it serves.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on; port 0 picks a free one.
+    pub addr: SocketAddr,
+    /// The derived product list (`catalogue/products.csv`).
+    pub catalogue: PathBuf,
+    /// The built npm package, served at `/vitrine/`.
+    pub sdk_dir: PathBuf,
+    /// The ranking model, served at `/models/ranker.onnx`.
+    pub model: PathBuf,
+    /// The demo's own script and style sheet, served at `/static/`.
+    pub static_dir: PathBuf,
+    /// Where `signals.sqlite` lives; created if missing.
+    pub data_dir: PathBuf,
+}
+
+const USAGE: &str = "\
+vitrine-demo: the Vitrine demo store and signal collector
+
+Usage: vitrine-demo [--addr HOST:PORT] [--catalogue FILE] [--sdk-dir DIR] [--model FILE]
+                    [--static-dir DIR] [--data-dir DIR]
+
+Defaults: --addr 127.0.0.1:8080, the rest relative to this checkout:
+  --catalogue  demo-site/catalogue/products.csv
+  --sdk-dir    js/dist               (served at /vitrine/)
+  --model      models/ranker.onnx    (served at /models/ranker.onnx)
+  --static-dir demo-site/static      (served at /static/)
+  --data-dir   demo-site/data        (holds signals.sqlite)
+";
+
+impl Default for Config {
+    fn default() -> Self {
+        let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let repo = here.parent().unwrap_or(here);
+        Config {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            catalogue: here.join("catalogue/products.csv"),
+            sdk_dir: repo.join("js/dist"),
+            model: repo.join("models/ranker.onnx"),
+            static_dir: here.join("static"),
+            data_dir: here.join("data"),
+        }
+    }
+}
+
+impl Config {
+    /// Parses flags (without the program name). `Ok(None)` means `--help` was asked for and
+    /// the usage has been printed.
+    ///
+    /// # Errors
+    /// An unknown flag, a flag without its value, or an address that does not parse.
+    pub fn from_args(args: impl IntoIterator<Item = String>) -> anyhow::Result<Option<Self>> {
+        let mut config = Config::default();
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            if arg == "--help" || arg == "-h" {
+                print!("{USAGE}");
+                return Ok(None);
+            }
+            // Both `--flag value` and `--flag=value`.
+            let (flag, inline) = match arg.split_once('=') {
+                Some((flag, value)) => (flag.to_string(), Some(value.to_string())),
+                None => (arg, None),
+            };
+            let value = match inline {
+                Some(value) => value,
+                None => args
+                    .next()
+                    .with_context(|| format!("{flag} needs a value"))?,
+            };
+            match flag.as_str() {
+                "--addr" => {
+                    config.addr = value.parse().with_context(|| {
+                        format!("--addr: expected HOST:PORT such as 127.0.0.1:8080, got {value:?}")
+                    })?;
+                }
+                "--catalogue" => config.catalogue = value.into(),
+                "--sdk-dir" => config.sdk_dir = value.into(),
+                "--model" => config.model = value.into(),
+                "--static-dir" => config.static_dir = value.into(),
+                "--data-dir" => config.data_dir = value.into(),
+                _ => bail!("unknown flag {flag:?}\n\n{USAGE}"),
+            }
+        }
+        Ok(Some(config))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> anyhow::Result<Option<Config>> {
+        Config::from_args(args.iter().map(|a| a.to_string()))
+    }
+
+    #[test]
+    fn defaults_point_into_the_checkout() {
+        let config = parse(&[]).unwrap().unwrap();
+        assert_eq!(config.addr.to_string(), "127.0.0.1:8080");
+        assert!(config
+            .catalogue
+            .ends_with("demo-site/catalogue/products.csv"));
+        assert!(config.sdk_dir.ends_with("js/dist"));
+        assert!(config.catalogue.exists(), "{}", config.catalogue.display());
+    }
+
+    #[test]
+    fn both_flag_forms_parse() {
+        let config = parse(&["--addr=127.0.0.1:0", "--data-dir", "/tmp/x"])
+            .unwrap()
+            .unwrap();
+        assert_eq!(config.addr.port(), 0);
+        assert_eq!(config.data_dir, PathBuf::from("/tmp/x"));
+    }
+
+    #[test]
+    fn bad_flags_say_what_is_wrong() {
+        let err = parse(&["--addr", "localhost"]).unwrap_err().to_string();
+        assert!(err.contains("HOST:PORT"), "{err}");
+        assert!(parse(&["--model"])
+            .unwrap_err()
+            .to_string()
+            .contains("needs a value"));
+        assert!(parse(&["--colour", "red"])
+            .unwrap_err()
+            .to_string()
+            .contains("--colour"));
+    }
+}

@@ -1,0 +1,169 @@
+//! # vitrine-demo
+//!
+//! The Vitrine demo store and the reference signal collector, in one small server.
+//!
+//! - [`catalogue`]: the products, from the committed `catalogue/products.csv` (REES46 data);
+//! - [`selection`]: the server's own choice and order of candidates for each widget;
+//! - [`html`] and [`pages`]: server-rendered pages that follow the SDK's DOM contract;
+//! - [`collector`] and [`store`]: `POST /v1/signals`, validated by the core crate and kept
+//!   once per batch id in SQLite;
+//! - [`assets`]: the SDK package, the model and the demo's own script, served as files;
+//! - [`config`]: flags and their defaults.
+//!
+//! [`Server`] puts these together. The binary (`main.rs`) only parses flags and runs it.
+
+pub mod assets;
+pub mod catalogue;
+pub mod collector;
+pub mod config;
+pub mod html;
+pub mod pages;
+pub mod selection;
+pub mod store;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::extract::{FromRef, Path, State};
+use axum::http::{header, HeaderValue};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::catalogue::Catalogue;
+pub use crate::config::Config;
+use crate::store::SignalStore;
+
+/// Scripts only from this origin, plus WebAssembly compilation for the SDK; no inline script.
+/// Inline styles stay allowed: the SDK may style what it reorders.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; \
+     script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
+     img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; \
+     frame-ancestors 'none'";
+
+/// What every handler can reach.
+#[derive(Clone)]
+struct AppState {
+    catalogue: Arc<Catalogue>,
+    store: SignalStore,
+    files: Arc<Files>,
+}
+
+/// The folders and files served as they are.
+struct Files {
+    sdk_dir: PathBuf,
+    model: PathBuf,
+    static_dir: PathBuf,
+}
+
+impl FromRef<AppState> for Arc<Catalogue> {
+    fn from_ref(state: &AppState) -> Self {
+        Arc::clone(&state.catalogue)
+    }
+}
+
+impl FromRef<AppState> for SignalStore {
+    fn from_ref(state: &AppState) -> Self {
+        state.store.clone()
+    }
+}
+
+/// The demo, loaded and bound to its address, ready to [`Server::run`].
+pub struct Server {
+    listener: TcpListener,
+    router: Router,
+}
+
+impl Server {
+    /// Loads the catalogue, opens the signal store and binds the address.
+    ///
+    /// # Errors
+    /// The catalogue cannot be read, the data folder or database cannot be opened, or the
+    /// address cannot be bound.
+    pub async fn bind(config: &Config) -> anyhow::Result<Self> {
+        let catalogue = Arc::new(Catalogue::load(&config.catalogue)?);
+        let store = SignalStore::open(&config.data_dir)?;
+        let files = Arc::new(Files {
+            sdk_dir: config.sdk_dir.clone(),
+            model: config.model.clone(),
+            static_dir: config.static_dir.clone(),
+        });
+        let listener = TcpListener::bind(config.addr)
+            .await
+            .with_context(|| format!("listening on {}", config.addr))?;
+        let router = router(AppState {
+            catalogue,
+            store,
+            files,
+        });
+        Ok(Server { listener, router })
+    }
+
+    /// The address actually bound (useful with port 0).
+    ///
+    /// # Errors
+    /// The socket has no local address (it always does once bound).
+    pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    ///
+    /// # Errors
+    /// The listener failed.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        Ok(())
+    }
+}
+
+fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/search", get(pages::search))
+        .route("/product/{id}", get(pages::product))
+        .route("/cart", get(pages::cart))
+        .route("/privacy", get(pages::privacy))
+        .route("/v1/signals", post(collector::receive))
+        .route("/v1/signals/count", get(collector::count))
+        .route("/vitrine/{*path}", get(sdk_file))
+        .route("/static/{*path}", get(static_file))
+        .route("/models/ranker.onnx", get(model_file))
+        .fallback(pages::fallback)
+        .layer(axum::middleware::map_response(security_headers))
+        .with_state(state)
+}
+
+async fn sdk_file(State(state): State<AppState>, Path(path): Path<String>) -> Response {
+    assets::serve_from(&state.files.sdk_dir, &path).await
+}
+
+async fn static_file(State(state): State<AppState>, Path(path): Path<String>) -> Response {
+    assets::serve_from(&state.files.static_dir, &path).await
+}
+
+async fn model_file(State(state): State<AppState>) -> Response {
+    assets::serve_file(&state.files.model, "application/octet-stream").await
+}
+
+async fn security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}

@@ -1,0 +1,164 @@
+// The demo store's own script.
+//
+// The Vitrine SDK does all the tracking (views, clicks, add-to-cart from
+// `data-vitrine-action`) and re-ranks the widgets by itself. This file only keeps the
+// demo's own cart in localStorage, draws it on /cart, and shows the SDK's profile on
+// /privacy. Nothing here may break the page: the store works without the SDK.
+
+const CART_KEY = "demo-cart";
+
+/** The demo's cart: an array of `{ id, category, brand, price, name, quantity }`. */
+function readCart() {
+  try {
+    const lines = JSON.parse(localStorage.getItem(CART_KEY) ?? "[]");
+    return Array.isArray(lines) ? lines.filter((line) => line && line.id) : [];
+  } catch {
+    // Unreadable or blocked storage: an empty cart, not a broken page.
+    return [];
+  }
+}
+
+function writeCart(lines) {
+  try {
+    localStorage.setItem(CART_KEY, JSON.stringify(lines));
+  } catch {
+    // Storage full or blocked (private mode): the cart just does not persist.
+  }
+}
+
+/** A product's data attributes, as the page's markup carries them. */
+function productOf(element) {
+  const data = element.dataset;
+  const name = element.querySelector(".product-name")?.textContent?.trim();
+  return {
+    id: data.vitrineItem,
+    category: data.vitrineCategory ?? null,
+    brand: data.vitrineBrand ?? null,
+    price: data.vitrinePrice === undefined ? null : Number(data.vitrinePrice),
+    name: name || `Product ${data.vitrineItem}`,
+  };
+}
+
+function addToCart(product) {
+  const lines = readCart();
+  const line = lines.find((l) => l.id === product.id);
+  if (line) {
+    line.quantity = (Number(line.quantity) || 1) + 1;
+  } else {
+    lines.push({ ...product, quantity: 1 });
+  }
+  writeCart(lines);
+}
+
+function removeFromCart(id) {
+  writeCart(readCart().filter((line) => line.id !== id));
+}
+
+function showCartCount() {
+  const badge = document.getElementById("cart-count");
+  if (!badge) return;
+  const count = readCart().reduce((n, line) => n + (Number(line.quantity) || 1), 0);
+  badge.textContent = count > 0 ? `(${count})` : "";
+}
+
+function formatPrice(price) {
+  return typeof price === "number" && Number.isFinite(price)
+    ? price.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })
+    : "";
+}
+
+/** Draws #cart-lines; each line carries the product's attributes, like a product element. */
+function renderCart() {
+  const list = document.getElementById("cart-lines");
+  if (!list) return;
+  const lines = readCart();
+  const items = lines.map((line) => {
+    const item = document.createElement("li");
+    item.className = "cart-line";
+    item.dataset.vitrineItem = line.id;
+    if (line.category) item.dataset.vitrineCategory = line.category;
+    if (line.brand) item.dataset.vitrineBrand = line.brand;
+    if (typeof line.price === "number") item.dataset.vitrinePrice = line.price.toFixed(2);
+
+    const link = document.createElement("a");
+    link.href = `/product/${encodeURIComponent(line.id)}`;
+    link.textContent = line.name;
+    const details = document.createElement("span");
+    details.className = "cart-line-details";
+    details.textContent = `× ${Number(line.quantity) || 1} · ${formatPrice(line.price)}`;
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.dataset.vitrineAction = "remove-from-cart";
+    remove.textContent = "Remove";
+
+    item.append(link, details, remove);
+    return item;
+  });
+  if (items.length === 0) {
+    const empty = document.createElement("li");
+    empty.className = "cart-empty";
+    empty.textContent = "Your cart is empty.";
+    items.push(empty);
+  }
+  list.replaceChildren(...items);
+}
+
+function onClick(event) {
+  const button = event.target instanceof Element ? event.target.closest("button") : null;
+  const action = button?.dataset.vitrineAction;
+  const product = button?.closest("[data-vitrine-item]");
+  if (!product || (action !== "add-to-cart" && action !== "remove-from-cart")) return;
+
+  if (action === "add-to-cart") {
+    addToCart(productOf(product));
+    button.textContent = "Added ✓";
+    setTimeout(() => (button.textContent = "Add to cart"), 1200);
+  } else {
+    removeFromCart(product.dataset.vitrineItem);
+  }
+  // Redraw after this click has reached every listener, the SDK's included, so that it
+  // still finds the line it was clicked in.
+  setTimeout(() => {
+    showCartCount();
+    renderCart();
+  }, 0);
+}
+
+/** On /privacy: the profile as stored, and the SDK's plain-English summary of it. */
+function showProfile(vitrine) {
+  const pre = document.getElementById("vitrine-profile");
+  const summary = document.getElementById("vitrine-summary");
+  if (pre) {
+    pre.textContent = JSON.stringify(vitrine.profile(), null, 2);
+  }
+  if (summary) {
+    const list = document.createElement("ul");
+    for (const sentence of vitrine.describeProfile()) {
+      const item = document.createElement("li");
+      item.textContent = String(sentence);
+      list.append(item);
+    }
+    summary.replaceChildren(list);
+  }
+}
+
+document.addEventListener("click", onClick);
+showCartCount();
+renderCart();
+
+try {
+  // A dynamic import, so that a missing or broken SDK is an error caught here rather than
+  // one that stops this module (and the demo's cart) from loading at all.
+  const { start } = await import("/vitrine/index.js");
+  const vitrine = await start({
+    modelUrl: "/models/ranker.onnx",
+    syncUrl: "/v1/signals",
+    onError: (e) => console.warn("vitrine:", e.code, e.message),
+  });
+  if (document.getElementById("vitrine-profile")) {
+    showProfile(vitrine);
+  }
+} catch (e) {
+  // Without the SDK the store keeps its server order; say why once, quietly.
+  console.warn("vitrine: not started:", e?.message ?? e);
+}

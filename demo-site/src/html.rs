@@ -39,6 +39,7 @@ pub fn layout(title: &str, query: &str, main: &str) -> String {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} · Vitrine demo store</title>
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/static/style.css">
 <script type="module" src="/static/app.js"></script>
 </head>
@@ -130,11 +131,29 @@ pub fn brand_label(product: &Product) -> String {
     if product.brand.is_empty() {
         String::new()
     } else {
-        format!(
-            r#"<span class="brand">{}</span> · "#,
-            escape(&product.brand)
-        )
+        let brand = escape(&display_brand(&product.brand));
+        format!(r#"<span class="brand">{brand}</span> · "#)
     }
+}
+
+/// The brand as people write it: `apple` → `Apple`, `de-longhi` → `De-Longhi`, and short
+/// ones, mostly initialisms, in capitals: `lg` → `LG` (the rule `derive.py` names use).
+pub fn display_brand(brand: &str) -> String {
+    if brand.chars().count() <= 3 {
+        return brand.to_uppercase();
+    }
+    let capitalize = |part: &str| {
+        let mut chars = part.chars();
+        chars
+            .next()
+            .map(|first| first.to_uppercase().chain(chars).collect())
+            .unwrap_or_default()
+    };
+    brand
+        .split('-')
+        .map(capitalize)
+        .collect::<Vec<String>>()
+        .join("-")
 }
 
 /// `electronics › smartphone`, or `category 2053…` for a bare category id.
@@ -176,14 +195,19 @@ pub fn price_attribute(price: f64) -> String {
 pub fn price_label(price: f64) -> String {
     let fixed = price_attribute(price);
     let (whole, cents) = fixed.split_once('.').unwrap_or((&fixed, "00"));
-    let mut grouped = String::new();
-    for (i, digit) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
+    format!("{}.{cents}", group_thousands(whole))
+}
+
+/// `1234567` → `1,234,567`, for a string of digits.
+pub fn group_thousands(digits: &str) -> String {
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(digit);
     }
-    format!("{grouped}.{cents}")
+    grouped
 }
 
 #[cfg(test)]
@@ -232,6 +256,14 @@ mod tests {
         assert_eq!(price_label(0.0), "0.00");
         assert_eq!(price_label(1234567.5), "1,234,567.50");
         assert_eq!(price_attribute(33.2), "33.20");
+        assert_eq!(group_thousands("5421"), "5,421");
+    }
+
+    #[test]
+    fn brands_read_as_written() {
+        assert_eq!(display_brand("apple"), "Apple");
+        assert_eq!(display_brand("lg"), "LG");
+        assert_eq!(display_brand("de-longhi"), "De-Longhi");
     }
 
     #[test]

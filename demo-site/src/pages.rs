@@ -35,7 +35,7 @@ look at here, and only noised, aggregated signals ever leave it.</p>
 </section>
 <h2 id="popular">Popular right now</h2>
 {shelf}"#,
-        count = catalogue.len(),
+        count = html::group_thousands(&catalogue.len().to_string()),
         shelf = widget("recommendations", r#" aria-labelledby="popular""#, &shelf),
     );
     Html(layout("Home", "", &main))
@@ -132,10 +132,10 @@ pub async fn cart(State(catalogue): State<Arc<Catalogue>>) -> Html<String> {
 pub async fn privacy() -> Html<String> {
     let main = r#"<h1>What this store knows about you</h1>
 <p>Vitrine keeps a small profile of what you look at and add to your cart <strong>in this
-browser</strong>, and uses it to reorder the shelves. The store's server never receives it.
-What does leave is a noised batch with one randomized bit per top-level category and a
-randomized engagement band, a few times a day at most: enough for the store to count
-interests across many shoppers, too noisy to say anything about you.</p>
+browser</strong>, and uses it to reorder the shelves. The store's server never receives it.</p>
+<p>What does leave is a noised batch: one randomized bit for each of 14 broad categories and a
+randomized engagement band, sent within a daily privacy budget. Across many shoppers the store
+can count interests; from one batch it cannot tell what you like.</p>
 <h2>In plain words</h2>
 <div id="vitrine-summary"><p class="hint">This needs JavaScript and the Vitrine SDK.</p></div>
 <h2>The profile, exactly as stored</h2>

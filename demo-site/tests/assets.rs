@@ -31,6 +31,9 @@ async fn the_demo_script_and_style_are_served() {
 
     let (status, content_type, _) = fetch(&server, "/static/style.css").await;
     assert_eq!((status, content_type.as_str()), (200, "text/css"));
+    // Linked from every page: without it browsers log a 404 for /favicon.ico.
+    let (status, content_type, _) = fetch(&server, "/static/favicon.svg").await;
+    assert_eq!((status, content_type.as_str()), (200, "image/svg+xml"));
 }
 
 #[tokio::test]

@@ -150,11 +150,17 @@ try {
   // A dynamic import, so that a missing or broken SDK is an error caught here rather than
   // one that stops this module (and the demo's cart) from loading at all.
   const { start } = await import("/vitrine/index.js");
+  // The SDK already warns on the console; the hook keeps the codes for anyone debugging.
+  const errors = [];
   const vitrine = await start({
     modelUrl: "/models/ranker.onnx",
     syncUrl: "/v1/signals",
-    onError: (e) => console.warn("vitrine:", e.code, e.message),
+    onError: (e) => errors.push(e.code),
   });
+  // Exposed for the browser console and the end-to-end tests: `vitrine.timings`,
+  // `vitrine.sync()`, `vitrine.describeProfile()`.
+  window.vitrine = vitrine;
+  window.vitrineErrors = errors;
   if (document.getElementById("vitrine-profile")) {
     showProfile(vitrine);
   }

@@ -20,7 +20,6 @@ use std::process::ExitCode;
 use serde_json::json;
 use vitrine::features::{FEATURE_COUNT, FEATURE_NAMES, FEATURE_VERSION};
 use vitrine::offline::candidates::{Group, ProtocolConfig, Replay};
-use vitrine::offline::catalogue::Catalogue;
 use vitrine::offline::metrics::{target_rank, MetricsAccumulator, RankingMetrics};
 use vitrine::offline::{rees46, split};
 use vitrine::ranker::rule_scores;
@@ -110,17 +109,16 @@ fn run(args: Args) -> Result<()> {
         )
         .into());
     }
-    let catalogue = Catalogue::from_sessions(train);
+    let replay = Replay::new(&log.sessions, cut, ProtocolConfig::default());
     eprintln!(
         "split: {} train sessions, {} test sessions (test starts at {}), catalogue of {} products",
         train.len(),
         test.len(),
         test[0].started_ms(),
-        catalogue.len()
+        replay.catalogue().len()
     );
 
     fs::create_dir_all(&args.out)?;
-    let replay = Replay::new(&log.sessions, &catalogue, ProtocolConfig::default());
     let mut next_group = 0;
     let train_stats = write_split(&replay, "train", 0..cut, &args.out, &mut next_group, None)?;
     let mut golden = Vec::new();
@@ -257,8 +255,9 @@ fn write_group(csv: &mut impl Write, group_id: usize, group: &Group, rule: &[f32
 }
 
 /// Takes golden rows from the first test groups that have a real history (a non-zero
-/// `history_strength_log`), one shape per group, so the golden vectors exercise personal
-/// features and not only the server position.
+/// `history_strength_log`), so the golden vectors exercise the personal features and not only
+/// the server position: the target row of a repeat view (1 row), the top of a list whose
+/// target is new to the session (13 rows), and a window of a later list around its target.
 fn pick_golden(picks: &mut Vec<serde_json::Value>, group_id: usize, group: &Group) {
     let Some(&size) = GOLDEN_SHAPES.get(picks.len()) else {
         return;
@@ -267,15 +266,22 @@ fn pick_golden(picks: &mut Vec<serde_json::Value>, group_id: usize, group: &Grou
     if strength <= 0.0 || group.candidates.len() < size {
         return;
     }
-    // The 1-row batch is the target itself; larger ones start at the top of the list.
-    let start = if size == 1 { group.target } else { 0 };
+    let start = match picks.len() {
+        0 if !group.target_new => group.target,
+        1 if group.target_new => 0,
+        2 if group.step > 1 => group
+            .target
+            .saturating_sub(size / 2)
+            .min(group.candidates.len() - size),
+        _ => return,
+    };
     let rows: Vec<&[f32]> = group
         .features
         .chunks_exact(FEATURE_COUNT)
         .skip(start)
         .take(size)
         .collect();
-    picks.push(json!({ "group_id": group_id, "rows": rows }));
+    picks.push(json!({ "group_id": group_id, "first_server_position": start, "rows": rows }));
 }
 
 fn write_golden(path: &Path, picks: &[serde_json::Value]) -> Result<()> {

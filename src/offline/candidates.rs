@@ -1,8 +1,9 @@
 //! The replay protocol: which lists the shopper would have seen, and which item they took.
 //!
 //! Training (`vitrine-dataset`) and evaluation (`vitrine-eval`) both use this module, so
-//! the model is trained on exactly the kind of list it is judged on. For every interaction
-//! `t ≥ 1` of a session:
+//! the model is trained on exactly the kind of list it is judged on. Sessions are split by
+//! time; the training catalogue and its popularity come from the training sessions only. For
+//! every interaction `t ≥ 1` of a session:
 //!
 //! - the **target** is the product of interaction `t`;
 //! - the **history** is that shopper's earlier sessions and the session's interactions
@@ -15,18 +16,22 @@
 //!   is shown after the shopper's last action and before the one we predict, so the time of
 //!   the target itself is not known.
 //!
+//! Two rules keep training lists looking like test lists, where a model could otherwise learn
+//! an artefact of the replay instead of the shopper:
+//!
+//! - a training session is replayed with its own interactions left out of the popularity
+//!   ([`LeftOut`]), as a test session never contributes to it;
+//! - a candidate with no popularity (in practice the target, when training never saw it) is
+//!   put at a random position, not last: a real server shows new products somewhere, and
+//!   since every drawn candidate has some popularity, "last" would point at the target.
+//!
 //! Draws come from a [`SplitMix64`] seeded by the protocol seed, the session id and `t`:
 //! one group does not depend on which other groups were replayed.
-//!
-//! Known limitation: a target that training never saw (a product first seen in the test
-//! period) has popularity zero, so the server order puts it after every sampled candidate.
-//! That is what a popularity-sorted server would do, but it makes such targets hard for the
-//! server order and for any model that trusts it; `vitrine-dataset` reports how many there are.
 
 use std::collections::{HashMap, HashSet};
 
 use crate::features::{extract, Candidate};
-use crate::offline::catalogue::{server_cmp, Catalogue};
+use crate::offline::catalogue::{server_cmp, Catalogue, LeftOut};
 use crate::offline::rees46::{Interaction, ShopperSession};
 use crate::offline::rng::SplitMix64;
 use crate::profile::Profile;
@@ -67,37 +72,39 @@ pub struct Group {
     pub target: usize,
     /// Whether the target is new to the session: none of interactions `0..step` is about it.
     pub target_new: bool,
-    /// Whether training saw the target (popularity above zero).
+    /// Whether the target has a popularity, i.e. other training sessions engaged with it.
     pub target_known: bool,
     /// The feature rows of `candidates`, from [`extract`], row-major.
     pub features: Vec<f32>,
 }
 
-/// Replays sessions against a training catalogue.
+/// Replays sessions against the catalogue of the training ones.
 #[derive(Debug)]
 pub struct Replay<'a> {
     sessions: &'a [ShopperSession],
-    catalogue: &'a Catalogue,
+    training: usize,
+    catalogue: Catalogue,
     config: ProtocolConfig,
     by_user: HashMap<&'a str, Vec<usize>>,
 }
 
 impl<'a> Replay<'a> {
     /// Prepares a replay of `sessions`, which must be ordered by start time (as
-    /// [`Rees46Log::sessions`](crate::offline::rees46::Rees46Log::sessions) is). History is
-    /// looked up among these sessions, whichever split they belong to: on a device the
-    /// profile would hold them all.
-    pub fn new(
-        sessions: &'a [ShopperSession],
-        catalogue: &'a Catalogue,
-        config: ProtocolConfig,
-    ) -> Self {
+    /// [`Rees46Log::sessions`](crate::offline::rees46::Rees46Log::sessions) is); the first
+    /// `training` of them build the catalogue. History is looked up among all of them,
+    /// whichever split they belong to: on a device the profile would hold them all.
+    ///
+    /// # Panics
+    /// When `training` is larger than `sessions.len()`.
+    pub fn new(sessions: &'a [ShopperSession], training: usize, config: ProtocolConfig) -> Self {
+        let catalogue = Catalogue::from_sessions(&sessions[..training]);
         let mut by_user: HashMap<&str, Vec<usize>> = HashMap::new();
         for (i, session) in sessions.iter().enumerate() {
             by_user.entry(session.user_id.as_str()).or_default().push(i);
         }
         Replay {
             sessions,
+            training,
             catalogue,
             config,
             by_user,
@@ -107,6 +114,11 @@ impl<'a> Replay<'a> {
     /// The protocol's parameters.
     pub fn config(&self) -> ProtocolConfig {
         self.config
+    }
+
+    /// The training catalogue.
+    pub fn catalogue(&self) -> &Catalogue {
+        &self.catalogue
     }
 
     /// Every group of session `index`: one per interaction after the first, except removals
@@ -119,6 +131,11 @@ impl<'a> Replay<'a> {
     /// When `index` is out of range.
     pub fn groups(&self, index: usize) -> Vec<Group> {
         let session = &self.sessions[index];
+        let left_out = if index < self.training {
+            self.catalogue.left_out(session)
+        } else {
+            LeftOut::nothing()
+        };
         let mut profile = self.history_before(index);
         let mut seen: HashSet<&str> = HashSet::new();
         let mut groups = Vec::new();
@@ -126,9 +143,9 @@ impl<'a> Replay<'a> {
         for (step, interaction) in session.interactions.iter().enumerate() {
             if step > 0 && interaction.action.is_engagement() {
                 let mut rng = SplitMix64::for_event(self.config.seed, &session.id, step);
-                let (candidates, target) = self.candidates(interaction, &mut rng);
+                let (candidates, target, target_popularity) =
+                    self.candidates(interaction, &left_out, &mut rng);
                 let now_ms = session.interactions[step - 1].at_ms;
-                let product = interaction.product();
                 groups.push(Group {
                     session: index,
                     step,
@@ -136,8 +153,8 @@ impl<'a> Replay<'a> {
                     features: extract(&profile, &candidates, now_ms),
                     candidates,
                     target,
-                    target_new: !seen.contains(product.id.as_str()),
-                    target_known: self.catalogue.index_of(&product.id).is_some(),
+                    target_new: !seen.contains(interaction.product().id.as_str()),
+                    target_known: target_popularity > 0,
                 });
             }
             profile.apply(&interaction.event, interaction.at_ms);
@@ -173,17 +190,22 @@ impl<'a> Replay<'a> {
         profile
     }
 
-    /// The candidates for one target, in server order, and the target's position.
+    /// The candidates for one target in server order, the target's position, and its
+    /// popularity (without `left_out`).
     pub fn candidates(
         &self,
         target: &Interaction,
+        left_out: &LeftOut,
         rng: &mut SplitMix64,
-    ) -> (Vec<Candidate>, usize) {
-        let catalogue = self.catalogue;
+    ) -> (Vec<Candidate>, usize, u32) {
+        let catalogue = &self.catalogue;
         let wanted = self.config.candidates.max(1);
         let target_id = target.product().id.as_str();
-        let mut taken: Vec<usize> = catalogue.index_of(target_id).into_iter().collect();
+        let target_index = catalogue.index_of(target_id);
+        let mut taken: Vec<usize> = target_index.into_iter().collect();
 
+        // Products only this session engaged with are not in the server's catalogue yet,
+        // just as no test-period product is.
         let same_category = target
             .category_id
             .as_deref()
@@ -191,7 +213,7 @@ impl<'a> Replay<'a> {
         let mut pool: Vec<usize> = same_category
             .iter()
             .copied()
-            .filter(|i| !taken.contains(i))
+            .filter(|&i| Some(i) != target_index && catalogue.popularity_without(i, left_out) > 0)
             .collect();
         let from_category = self.config.from_category.min(wanted - 1).min(pool.len());
         // A partial Fisher–Yates shuffle: the first `from_category` slots end up a uniform
@@ -201,63 +223,71 @@ impl<'a> Replay<'a> {
             pool.swap(slot, pick);
         }
         taken.extend_from_slice(&pool[..from_category]);
+        catalogue.draw_by_popularity(wanted - 1 - from_category, &mut taken, left_out, rng);
 
-        let missing = wanted - 1 - from_category;
-        catalogue.draw_by_popularity(missing, &mut taken, rng);
-
+        let target_popularity =
+            target_index.map_or(0, |i| catalogue.popularity_without(i, left_out));
         let mut listed: Vec<(u32, Candidate)> = taken
             .iter()
-            .filter(|&&i| catalogue.item(i).product.id != target_id)
+            .filter(|&&i| Some(i) != target_index)
             .map(|&i| {
                 let item = catalogue.item(i);
-                (
-                    item.popularity,
-                    Candidate {
-                        product: item.product.clone(),
-                        server_position: 0,
-                    },
-                )
+                let candidate = Candidate {
+                    product: item.product.clone(),
+                    server_position: 0,
+                };
+                (catalogue.popularity_without(i, left_out), candidate)
             })
             .collect();
-        let target_candidate = Candidate {
-            product: target.product().clone(),
-            server_position: 0,
-        };
-        listed.push((catalogue.popularity(target_id), target_candidate));
-        listed.sort_by(|a, b| server_cmp((a.0, &a.1.product.id), (b.0, &b.1.product.id)));
-
-        let mut position_of_target = 0;
-        let candidates = listed
-            .into_iter()
-            .enumerate()
-            .map(|(position, (_, mut candidate))| {
-                if candidate.product.id == target_id {
-                    position_of_target = position;
-                }
-                candidate.server_position = position as u32;
-                candidate
-            })
-            .collect();
-        (candidates, position_of_target)
+        listed.push((
+            target_popularity,
+            Candidate {
+                product: target.product().clone(),
+                server_position: 0,
+            },
+        ));
+        let candidates = server_order(listed, rng);
+        let position = candidates
+            .iter()
+            .position(|c| c.product.id == target_id)
+            .expect("invariant: the target is always listed");
+        (candidates, position, target_popularity)
     }
+}
+
+/// Sorts by popularity, ties by product id, then inserts the products without popularity at
+/// random positions, and numbers the result.
+fn server_order(listed: Vec<(u32, Candidate)>, rng: &mut SplitMix64) -> Vec<Candidate> {
+    let (mut unknown, mut known): (Vec<_>, Vec<_>) = listed.into_iter().partition(|c| c.0 == 0);
+    known.sort_by(|a, b| server_cmp((a.0, &a.1.product.id), (b.0, &b.1.product.id)));
+    unknown.sort_by(|a, b| a.1.product.id.cmp(&b.1.product.id));
+
+    let mut ordered: Vec<Candidate> = known.into_iter().map(|(_, c)| c).collect();
+    for (_, candidate) in unknown {
+        let at = rng.below(ordered.len() + 1);
+        ordered.insert(at, candidate);
+    }
+    for (position, candidate) in ordered.iter_mut().enumerate() {
+        candidate.server_position = position as u32;
+    }
+    ordered
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::features::FEATURE_COUNT;
     use crate::offline::rees46::{read, COLUMNS};
 
-    /// Ten training products in two categories, popularity rising with the id, and a
-    /// returning shopper whose second session is replayed.
-    fn fixture() -> (Vec<ShopperSession>, Catalogue) {
+    /// Ten one-shopper training sessions `t0`…`t9`, session `tN` viewing product `pN` (in
+    /// category `c0` or `c1`) N + 1 times; then a returning shopper's two sessions.
+    fn fixture() -> Vec<ShopperSession> {
         let mut rows = vec![COLUMNS.join(",")];
         for id in 0..10u32 {
             for k in 0..=id {
+                let (category, price) = (id % 2, id + 1);
                 rows.push(format!(
-                    "2019-10-01 00:00:{:02} UTC,view,p{id},c{},,,{}.0,u{id},t{id}",
-                    k,
-                    id % 2,
-                    id + 1
+                    "2019-10-01 00:00:{k:02} UTC,view,p{id},c{category},,,{price}.0,u{id},t{id}"
                 ));
             }
         }
@@ -265,25 +295,27 @@ mod tests {
         rows.push("2019-10-01 02:00:00 UTC,view,p3,c1,,b,4.0,shopper,second".into());
         rows.push("2019-10-01 02:00:05 UTC,cart,p3,c1,,b,4.0,shopper,second".into());
         rows.push("2019-10-01 02:00:09 UTC,view,new,c1,,b,4.0,shopper,second".into());
-        let log = read(rows.join("\n").as_bytes()).unwrap();
-        let catalogue =
-            Catalogue::from_sessions(log.sessions.iter().filter(|s| s.user_id != "shopper"));
-        (log.sessions, catalogue)
+        read(rows.join("\n").as_bytes()).unwrap().sessions
     }
 
-    fn replay_second(config: ProtocolConfig) -> Vec<Group> {
-        let (sessions, catalogue) = fixture();
-        let index = sessions.iter().position(|s| s.id == "second").unwrap();
-        Replay::new(&sessions, &catalogue, config).groups(index)
+    const TRAINING: usize = 10;
+
+    fn replay(session: &str, config: ProtocolConfig) -> Vec<Group> {
+        let sessions = fixture();
+        let index = sessions.iter().position(|s| s.id == session).unwrap();
+        Replay::new(&sessions, TRAINING, config).groups(index)
     }
 
     #[test]
     fn lists_are_server_ordered_and_hold_the_target_once() {
-        let groups = replay_second(ProtocolConfig {
-            candidates: 6,
-            from_category: 2,
-            seed: 1,
-        });
+        let groups = replay(
+            "second",
+            ProtocolConfig {
+                candidates: 6,
+                from_category: 2,
+                seed: 1,
+            },
+        );
         assert_eq!(groups.len(), 2);
         for group in &groups {
             assert_eq!(group.candidates.len(), 6);
@@ -300,31 +332,62 @@ mod tests {
         let repeat = &groups[0];
         assert_eq!(repeat.candidates[repeat.target].product.id, "p3");
         assert!(!repeat.target_new && repeat.target_known);
+        let ids: Vec<&str> = repeat
+            .candidates
+            .iter()
+            .map(|c| c.product.id.as_str())
+            .collect();
+        let mut by_popularity = ids.clone();
+        by_popularity.sort_by_key(|id| std::cmp::Reverse(id[1..].parse::<u32>().unwrap()));
+        assert_eq!(ids, by_popularity, "pN has popularity N + 1");
+
         let cold = &groups[1];
         assert_eq!(cold.candidates[cold.target].product.id, "new");
         assert!(cold.target_new && !cold.target_known);
-        assert_eq!(cold.target, 5, "an unseen product has no popularity: last");
+    }
+
+    #[test]
+    fn an_unknown_target_is_not_always_last() {
+        let positions: HashSet<usize> = (0..20)
+            .map(|seed| {
+                let config = ProtocolConfig {
+                    candidates: 6,
+                    from_category: 2,
+                    seed,
+                };
+                replay("second", config)[1].target
+            })
+            .collect();
+        assert!(positions.len() > 2, "{positions:?}");
+    }
+
+    #[test]
+    fn a_training_session_is_left_out_of_the_popularity() {
+        // Only session t3 engaged with p3: without it, p3 has no popularity.
+        let groups = replay("t3", ProtocolConfig::default());
+        assert_eq!(groups.len(), 3);
+        assert!(groups.iter().all(|g| !g.target_known && !g.target_new));
+        assert!(groups.iter().all(|g| g.candidates.len() == 10));
+        // The test session sees p3 with its full popularity.
+        assert!(replay("second", ProtocolConfig::default())[0].target_known);
     }
 
     #[test]
     fn history_includes_earlier_sessions() {
-        let groups = replay_second(ProtocolConfig::default());
-        let rows = &groups[0].features;
-        let row_of = |id: &str| {
-            let i = groups[0]
-                .candidates
-                .iter()
-                .position(|c| c.product.id == id)
-                .unwrap();
-            &rows[i * crate::features::FEATURE_COUNT..(i + 1) * crate::features::FEATURE_COUNT]
-        };
-        // p1 was viewed in the first session: it is remembered.
-        assert!(
-            row_of("p1")[8] > 0.0,
-            "viewed_count_log of p1: {:?}",
-            row_of("p1")
+        let groups = replay("second", ProtocolConfig::default());
+        let group = &groups[0];
+        assert_eq!(
+            group.features.len(),
+            10 * FEATURE_COUNT,
+            "the whole catalogue"
         );
-        assert!(groups[0].features.len() == 10 * crate::features::FEATURE_COUNT);
+        let i = group
+            .candidates
+            .iter()
+            .position(|c| c.product.id == "p1")
+            .unwrap();
+        let row = &group.features[i * FEATURE_COUNT..(i + 1) * FEATURE_COUNT];
+        assert!(row[8] > 0.0, "p1 was viewed in the first session: {row:?}");
     }
 
     #[test]
@@ -334,17 +397,18 @@ mod tests {
             from_category: 3,
             seed: 9,
         };
-        let a = replay_second(config);
-        assert_eq!(a, replay_second(config));
-        let categories: Vec<bool> = a[0]
-            .candidates
-            .iter()
-            .map(|c| ["p1", "p3", "p5", "p7", "p9"].contains(&c.product.id.as_str()))
-            .collect();
-        assert!(categories.iter().all(|&same| same), "{:?}", a[0].candidates);
-        let differs = (10..20).any(|seed| {
-            replay_second(ProtocolConfig { seed, ..config })[0].candidates != a[0].candidates
-        });
+        let a = replay("second", config);
+        assert_eq!(a, replay("second", config));
+        let in_c1 = ["p1", "p3", "p5", "p7", "p9"];
+        assert!(
+            a[0].candidates
+                .iter()
+                .all(|c| in_c1.contains(&c.product.id.as_str())),
+            "{:?}",
+            a[0].candidates
+        );
+        let differs =
+            (10..20).any(|seed| replay("second", ProtocolConfig { seed, ..config })[0] != a[0]);
         assert!(differs, "the seed changes the draws");
     }
 }

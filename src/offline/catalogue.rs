@@ -3,6 +3,11 @@
 //! It plays the store's server in the replay: candidates are drawn from it and ordered by
 //! its popularity. It is built from training sessions only, so nothing about the test period
 //! leaks into the candidates or the server order.
+//!
+//! A training session replayed against it must not see its own interactions in the
+//! popularity: a test session never does, and a product the shopper viewed five times would
+//! otherwise rise in the server order precisely because it is the one they will view again.
+//! [`LeftOut`] holds the counts to subtract.
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
@@ -30,6 +35,23 @@ pub struct Catalogue {
     by_category: HashMap<String, Vec<usize>>,
     /// `cumulative[i]` = total popularity of items `0..=i`, for weighted draws.
     cumulative: Vec<u64>,
+}
+
+/// The engagements of one replayed session, left out of the catalogue's popularity.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LeftOut {
+    counts: HashMap<usize, u32>,
+}
+
+impl LeftOut {
+    /// Nothing left out: for a session the catalogue was not built from.
+    pub fn nothing() -> Self {
+        LeftOut::default()
+    }
+
+    fn count(&self, index: usize) -> u32 {
+        self.counts.get(&index).copied().unwrap_or(0)
+    }
 }
 
 impl Catalogue {
@@ -108,14 +130,37 @@ impl Catalogue {
             .map_or(0, |i| self.items[i].popularity)
     }
 
+    /// The engagements of `session` on catalogue products, to leave out when that session is
+    /// one of those the catalogue was built from.
+    pub fn left_out(&self, session: &ShopperSession) -> LeftOut {
+        let mut counts: HashMap<usize, u32> = HashMap::new();
+        for interaction in session
+            .interactions
+            .iter()
+            .filter(|i| i.action.is_engagement())
+        {
+            if let Some(index) = self.index_of(&interaction.product().id) {
+                *counts.entry(index).or_default() += 1;
+            }
+        }
+        LeftOut { counts }
+    }
+
+    /// The popularity of item `index` once `left_out` is subtracted.
+    pub fn popularity_without(&self, index: usize, left_out: &LeftOut) -> u32 {
+        self.items[index]
+            .popularity
+            .saturating_sub(left_out.count(index))
+    }
+
     /// Indices of the products with this `category_id`, in product-id order.
     pub fn in_category(&self, category_id: &str) -> &[usize] {
         self.by_category.get(category_id).map_or(&[], Vec::as_slice)
     }
 
     /// Draws up to `count` distinct items, each draw with probability proportional to
-    /// popularity among the items not yet taken, skipping the indices in `taken` and adding
-    /// the ones it draws there. Returns fewer when fewer remain.
+    /// popularity (without `left_out`) among the items not yet taken, skipping the indices in
+    /// `taken` and adding the ones it draws there. Returns fewer when fewer remain.
     ///
     /// Cost: O(count · (log n + |taken|)) while draws mostly hit free items. If rejections
     /// pile up (a few items hold most of the weight and are taken), it finishes with one pass
@@ -124,6 +169,7 @@ impl Catalogue {
         &self,
         count: usize,
         taken: &mut Vec<usize>,
+        left_out: &LeftOut,
         rng: &mut SplitMix64,
     ) -> Vec<usize> {
         let total = self.cumulative.last().copied().unwrap_or(0);
@@ -141,13 +187,21 @@ impl Catalogue {
                 .cumulative
                 .partition_point(|&c| c <= ticket)
                 .min(self.len() - 1);
-            if !taken.contains(&index) {
-                taken.push(index);
-                drawn.push(index);
+            if taken.contains(&index) {
+                continue;
             }
+            // Thinning: keeping a draw with probability (popularity - left out) / popularity
+            // turns draws by the full popularity into draws by the reduced one.
+            let full = self.items[index].popularity;
+            let kept = self.popularity_without(index, left_out);
+            if kept < full && rng.below(full as usize) >= kept as usize {
+                continue;
+            }
+            taken.push(index);
+            drawn.push(index);
         }
         if drawn.len() < count {
-            self.finish_by_keys(count - drawn.len(), taken, rng, &mut drawn);
+            self.finish_by_keys(count - drawn.len(), taken, left_out, rng, &mut drawn);
         }
         drawn
     }
@@ -158,14 +212,15 @@ impl Catalogue {
         &self,
         count: usize,
         taken: &mut Vec<usize>,
+        left_out: &LeftOut,
         rng: &mut SplitMix64,
         drawn: &mut Vec<usize>,
     ) {
         let mut keyed: Vec<(f64, usize)> = (0..self.len())
-            .filter(|&i| self.items[i].popularity > 0 && !taken.contains(&i))
+            .filter(|&i| self.popularity_without(i, left_out) > 0 && !taken.contains(&i))
             .map(|i| {
                 let u = rng.next_f64().max(f64::MIN_POSITIVE);
-                (u.ln() / f64::from(self.items[i].popularity), i)
+                (u.ln() / f64::from(self.popularity_without(i, left_out)), i)
             })
             .collect();
         keyed.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
@@ -228,7 +283,7 @@ mod tests {
         for seed in 0..2_000 {
             let mut taken = Vec::new();
             let mut rng = SplitMix64::new(seed);
-            let drawn = c.draw_by_popularity(1, &mut taken, &mut rng);
+            let drawn = c.draw_by_popularity(1, &mut taken, &LeftOut::nothing(), &mut rng);
             hits[drawn[0]] += 1;
         }
         // "a" has half of the weight (3 of 6).
@@ -236,9 +291,32 @@ mod tests {
 
         let mut taken = vec![0];
         let mut rng = SplitMix64::new(3);
-        let mut drawn = c.draw_by_popularity(10, &mut taken, &mut rng);
+        let mut drawn = c.draw_by_popularity(10, &mut taken, &LeftOut::nothing(), &mut rng);
         drawn.sort();
         assert_eq!(drawn, [1, 2, 3], "all the free items, each once");
+    }
+
+    #[test]
+    fn leaves_a_session_out() {
+        let c = catalogue();
+        let mut left_out = LeftOut::nothing();
+        left_out.counts.insert(0, 2);
+        left_out.counts.insert(1, 1);
+        assert_eq!(c.popularity_without(0, &left_out), 1);
+        assert_eq!(c.popularity_without(1, &left_out), 0);
+        let mut hits = vec![0u32; c.len()];
+        for seed in 0..3_000 {
+            let mut rng = SplitMix64::new(seed);
+            for i in c.draw_by_popularity(1, &mut Vec::new(), &left_out, &mut rng) {
+                hits[i] += 1;
+            }
+        }
+        // Weights are now a 1, b 0, c 1, d 1: b is never drawn, the rest a third each.
+        assert_eq!(hits[1], 0, "{hits:?}");
+        assert!(
+            hits.iter().all(|&h| h == 0 || (900..1100).contains(&h)),
+            "{hits:?}"
+        );
     }
 
     #[test]

@@ -57,14 +57,18 @@ fn scorer() -> Scorer {
     Scorer::from_onnx(&bytes).expect("the committed model satisfies the contract")
 }
 
-fn assert_close(got: &[f32], want: &[f32], what: &str) {
+/// Asserts every score is within [`TOLERANCE`]; returns the largest difference seen.
+fn assert_close(got: &[f32], want: &[f32], what: &str) -> f32 {
     assert_eq!(got.len(), want.len(), "{what}: score count");
+    let mut worst = 0f32;
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
         assert!(
             (g - w).abs() <= TOLERANCE,
             "{what}, score {i}: tract {g}, onnxruntime {w}"
         );
+        worst = worst.max((g - w).abs());
     }
+    worst
 }
 
 #[test]
@@ -90,10 +94,16 @@ fn the_golden_file_is_for_this_contract() {
 fn tract_matches_onnxruntime_on_every_golden_score() {
     let scorer = scorer();
     let (_, batches) = golden();
+    let mut worst = 0f32;
     for (i, batch) in batches.iter().enumerate() {
         let scores = scorer.score(&batch.rows).expect("golden rows score");
-        assert_close(&scores, &batch.scores, &format!("golden group {i}"));
+        worst = worst.max(assert_close(
+            &scores,
+            &batch.scores,
+            &format!("golden group {i}"),
+        ));
     }
+    eprintln!("largest |tract - onnxruntime| over the golden scores: {worst:e}");
 }
 
 #[test]

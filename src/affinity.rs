@@ -43,7 +43,14 @@ pub struct AffinityTable {
 
 impl AffinityTable {
     /// Adds `amount` to `label`'s weight, evicting the weakest entry if `capacity` is reached.
-    pub fn bump(&mut self, label: &str, amount: f64, now_ms: f64, half_life_ms: f64, capacity: usize) {
+    pub fn bump(
+        &mut self,
+        label: &str,
+        amount: f64,
+        now_ms: f64,
+        half_life_ms: f64,
+        capacity: usize,
+    ) {
         if !self.entries.contains_key(label) {
             if amount <= 0.0 {
                 return;
@@ -58,12 +65,17 @@ impl AffinityTable {
 
     /// `label`'s weight as of `now_ms`, zero if unknown.
     pub fn weight(&self, label: &str, now_ms: f64, half_life_ms: f64) -> f64 {
-        self.entries.get(label).map_or(0.0, |d| d.at(now_ms, half_life_ms))
+        self.entries
+            .get(label)
+            .map_or(0.0, |d| d.at(now_ms, half_life_ms))
     }
 
     /// The sum of all weights as of `now_ms`.
     pub fn total(&self, now_ms: f64, half_life_ms: f64) -> f64 {
-        self.entries.values().map(|d| d.at(now_ms, half_life_ms)).sum()
+        self.entries
+            .values()
+            .map(|d| d.at(now_ms, half_life_ms))
+            .sum()
     }
 
     /// `label`'s share of the total weight, in `[0, 1]`; zero when the table is empty.
@@ -104,7 +116,10 @@ impl AffinityTable {
         let weakest = self
             .entries
             .iter()
-            .min_by(|a, b| a.1.at(now_ms, half_life_ms).total_cmp(&b.1.at(now_ms, half_life_ms)))
+            .min_by(|a, b| {
+                a.1.at(now_ms, half_life_ms)
+                    .total_cmp(&b.1.at(now_ms, half_life_ms))
+            })
             .map(|(label, _)| label.clone());
         if let Some(label) = weakest {
             self.entries.remove(&label);
@@ -143,7 +158,11 @@ mod tests {
         t.bump("fresh", 2.0, 4.0 * HOUR, HOUR, 2);
         t.bump("new", 1.0, 4.0 * HOUR, HOUR, 2);
         assert_eq!(t.len(), 2);
-        assert_eq!(t.weight("old", 4.0 * HOUR, HOUR), 0.0, "5 decayed to 0.31 < 1 and went");
+        assert_eq!(
+            t.weight("old", 4.0 * HOUR, HOUR),
+            0.0,
+            "5 decayed to 0.31 < 1 and went"
+        );
         assert!(t.share("fresh", 4.0 * HOUR, HOUR) > 0.6);
     }
 

@@ -53,12 +53,32 @@ impl Error {
     pub fn invalid(field: impl Into<String>, expected: &'static str, got: impl ToString) -> Self {
         let mut got = got.to_string();
         if got.len() > 64 {
-            let cut = (0..=64).rev().find(|i| got.is_char_boundary(*i)).unwrap_or(0);
+            let cut = (0..=64)
+                .rev()
+                .find(|i| got.is_char_boundary(*i))
+                .unwrap_or(0);
             got.truncate(cut);
             got.push('…');
         }
-        Error::InvalidField { field: field.into(), expected, got }
+        Error::InvalidField {
+            field: field.into(),
+            expected,
+            got,
+        }
     }
+}
+
+/// Parses JSON into `T`, naming the path of the offending field in the error.
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(what: &str, json: &str) -> Result<T> {
+    let mut deserializer = serde_json::Deserializer::from_str(json);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        if path == "." {
+            Error::Malformed(format!("{what}: {}", e.inner()))
+        } else {
+            Error::Malformed(format!("{what}: `{path}`: {}", e.inner()))
+        }
+    })
 }
 
 /// The crate's result type.

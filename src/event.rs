@@ -29,7 +29,11 @@ pub struct Product {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brand: Option<String>,
     /// Unit price in the store's currency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "price"
+    )]
     pub price: Option<f64>,
 }
 
@@ -57,6 +61,30 @@ impl Product {
             }
         }
         Ok(())
+    }
+}
+
+/// Reads a price that may arrive as `NaN` or `±Infinity` written as strings (JSON has no
+/// such numbers; the browser layer writes them so), so that validation can refuse it by name
+/// instead of a parser error losing the field's path.
+fn price<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Price {
+        Number(f64),
+        Text(String),
+    }
+    match Option::<Price>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(Price::Number(n)) => Ok(Some(n)),
+        Some(Price::Text(t)) => match t.as_str() {
+            "NaN" => Ok(Some(f64::NAN)),
+            "Infinity" => Ok(Some(f64::INFINITY)),
+            "-Infinity" => Ok(Some(f64::NEG_INFINITY)),
+            _ => Err(serde::de::Error::custom(format!(
+                "price must be a number, got {t:?}"
+            ))),
+        },
     }
 }
 
@@ -151,8 +179,7 @@ impl Event {
     /// [`Error::Malformed`] when the JSON does not have an event's shape, and
     /// [`Error::InvalidField`] naming the first field that fails validation.
     pub fn from_json(json: &str) -> Result<Self> {
-        let event: Event =
-            serde_json::from_str(json).map_err(|e| Error::Malformed(e.to_string()))?;
+        let event: Event = crate::error::parse_json("event", json)?;
         event.validate()?;
         Ok(event)
     }
@@ -163,10 +190,15 @@ impl Event {
             Event::ProductViewed { product } | Event::ProductClicked { product, .. } => {
                 product.validate("product")
             }
-            Event::AddedToCart { product, quantity } | Event::RemovedFromCart { product, quantity } => {
+            Event::AddedToCart { product, quantity }
+            | Event::RemovedFromCart { product, quantity } => {
                 product.validate("product")?;
                 if *quantity == 0 || *quantity > MAX_QUANTITY {
-                    return Err(Error::invalid("quantity", "an integer from 1 to 10000", quantity));
+                    return Err(Error::invalid(
+                        "quantity",
+                        "an integer from 1 to 10000",
+                        quantity,
+                    ));
                 }
                 Ok(())
             }
@@ -197,7 +229,11 @@ impl Event {
 
 fn check_label(field: &str, value: &str, max_bytes: usize) -> Result<()> {
     if value.trim().is_empty() {
-        return Err(Error::invalid(field, "a non-empty string", format!("{value:?}")));
+        return Err(Error::invalid(
+            field,
+            "a non-empty string",
+            format!("{value:?}"),
+        ));
     }
     if value.len() > max_bytes {
         let expected = if max_bytes == MAX_ID_BYTES {
@@ -205,10 +241,18 @@ fn check_label(field: &str, value: &str, max_bytes: usize) -> Result<()> {
         } else {
             "at most 256 bytes"
         };
-        return Err(Error::invalid(field, expected, format!("{} bytes", value.len())));
+        return Err(Error::invalid(
+            field,
+            expected,
+            format!("{} bytes", value.len()),
+        ));
     }
     if value.chars().any(char::is_control) {
-        return Err(Error::invalid(field, "text without control characters", format!("{value:?}")));
+        return Err(Error::invalid(
+            field,
+            "text without control characters",
+            format!("{value:?}"),
+        ));
     }
     Ok(())
 }
@@ -236,19 +280,44 @@ mod tests {
         assert!(err.to_string().contains("`product.price`"), "{err}");
 
         let long = "x".repeat(129);
-        let err = Event::from_json(&format!(r#"{{"type":"product_viewed","product":{{"id":"{long}"}}}}"#))
-            .unwrap_err();
-        assert!(err.to_string().contains("`product.id`: expected at most 128 bytes"), "{err}");
+        let err = Event::from_json(&format!(
+            r#"{{"type":"product_viewed","product":{{"id":"{long}"}}}}"#
+        ))
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("`product.id`: expected at most 128 bytes"),
+            "{err}"
+        );
 
-        let err =
-            Event::from_json(r#"{"type":"added_to_cart","product":{"id":"1"},"quantity":0}"#)
-                .unwrap_err();
+        let err = Event::from_json(r#"{"type":"added_to_cart","product":{"id":"1"},"quantity":0}"#)
+            .unwrap_err();
         assert!(err.to_string().contains("`quantity`"), "{err}");
     }
 
     #[test]
+    fn a_non_finite_price_is_refused_by_name() {
+        let err =
+            Event::from_json(r#"{"type":"product_viewed","product":{"id":"1","price":"NaN"}}"#)
+                .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("`product.price`: expected a finite"),
+            "{err}"
+        );
+        let err = Event::from_json(r#"{"type":"product_viewed","product":{"id":"1","price":"9"}}"#)
+            .unwrap_err();
+        assert!(err.to_string().contains("price must be a number"), "{err}");
+    }
+
+    #[test]
     fn rejects_unknown_shapes() {
-        assert_eq!(Event::from_json(r#"{"type":"teleported"}"#).unwrap_err().code(), "malformed_input");
+        assert_eq!(
+            Event::from_json(r#"{"type":"teleported"}"#)
+                .unwrap_err()
+                .code(),
+            "malformed_input"
+        );
         assert_eq!(
             Event::from_json(r#"{"type":"product_viewed","product":{"id":"1","colour":"red"}}"#)
                 .unwrap_err()
@@ -271,6 +340,9 @@ mod tests {
     #[test]
     fn parses_widget_names() {
         assert_eq!(WidgetKind::parse("cart").unwrap(), WidgetKind::Cart);
-        assert!(WidgetKind::parse("sidebar").unwrap_err().to_string().contains("`widget`"));
+        assert!(WidgetKind::parse("sidebar")
+            .unwrap_err()
+            .to_string()
+            .contains("`widget`"));
     }
 }

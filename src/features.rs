@@ -60,7 +60,11 @@ pub(crate) mod index {
 ///
 /// Every value is finite: missing data gives zero, never NaN.
 pub fn extract(profile: &Profile, candidates: &[Candidate], now_ms: f64) -> Vec<f32> {
-    let now = if now_ms.is_finite() { now_ms.max(profile.clock_ms()) } else { profile.clock_ms() };
+    let now = if now_ms.is_finite() {
+        now_ms.max(profile.clock_ms())
+    } else {
+        profile.clock_ms()
+    };
     let half_life = profile.half_life_ms();
     let last = profile.recent.front();
     let mean_log_price = profile.mean_log_price(now);
@@ -76,18 +80,22 @@ pub fn extract(profile: &Profile, candidates: &[Candidate], now_ms: f64) -> Vec<
         let recent = profile.recent_item(&product.id);
 
         let category_share = category.map_or(0.0, |c| profile.categories.share(c, now, half_life));
-        let top_share = category
-            .map_or(0.0, |c| profile.top_categories.share(top_category(c), now, half_life));
+        let top_share = category.map_or(0.0, |c| {
+            profile
+                .top_categories
+                .share(top_category(c), now, half_life)
+        });
         let brand_share = brand.map_or(0.0, |b| profile.brands.share(b, now, half_life));
-        let band_share = product
-            .price
-            .map_or(0.0, |p| profile.price_bands.share(&price_band(p), now, half_life));
+        let band_share = product.price.map_or(0.0, |p| {
+            profile.price_bands.share(&price_band(p), now, half_life)
+        });
         let price_distance = match (product.price, mean_log_price) {
             (Some(price), Some(mean)) => (price.ln_1p() - mean).abs(),
             _ => 0.0,
         };
-        let viewed_recency =
-            recent.map_or(0.0, |r| (-(now - r.last_seen_ms).max(0.0) / RECENCY_SCALE_MS).exp());
+        let viewed_recency = recent.map_or(0.0, |r| {
+            (-(now - r.last_seen_ms).max(0.0) / RECENCY_SCALE_MS).exp()
+        });
         let viewed_count = recent.map_or(0.0, |r| f64::from(r.views).ln_1p());
         let in_cart = flag(profile.cart.iter().any(|id| id == &product.id));
         let same_category = flag(matches!((last, category),
@@ -110,7 +118,10 @@ pub fn extract(profile: &Profile, candidates: &[Candidate], now_ms: f64) -> Vec<
             same_brand,
             strength,
         ];
-        rows.extend(row.iter().map(|&v| if v.is_finite() { v as f32 } else { 0.0 }));
+        rows.extend(
+            row.iter()
+                .map(|&v| if v.is_finite() { v as f32 } else { 0.0 }),
+        );
     }
     rows
 }
@@ -142,15 +153,22 @@ mod tests {
         let contract: serde_json::Value =
             serde_json::from_str(include_str!("../models/feature_contract.json")).unwrap();
         assert_eq!(contract["version"], FEATURE_VERSION);
-        let names: Vec<&str> =
-            contract["features"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+        let names: Vec<&str> = contract["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
         assert_eq!(names, FEATURE_NAMES);
     }
 
     #[test]
     fn an_empty_profile_gives_only_position_features() {
         let candidates: Vec<Candidate> = (0..3)
-            .map(|i| Candidate { product: product(&i.to_string(), "a.b", "c", 5.0), server_position: i })
+            .map(|i| Candidate {
+                product: product(&i.to_string(), "a.b", "c", 5.0),
+                server_position: i,
+            })
             .collect();
         let rows = extract(&Profile::default(), &candidates, 0.0);
         assert_eq!(rows.len(), 3 * FEATURE_COUNT);
@@ -163,10 +181,21 @@ mod tests {
     fn affinity_shows_in_the_features() {
         let mut profile = Profile::default();
         let phone = product("1", "electronics.smartphone", "apple", 999.0);
-        profile.apply(&Event::ProductViewed { product: phone.clone() }, 1000.0);
+        profile.apply(
+            &Event::ProductViewed {
+                product: phone.clone(),
+            },
+            1000.0,
+        );
         let candidates = [
-            Candidate { product: phone, server_position: 0 },
-            Candidate { product: product("2", "furniture.sofa", "ikea", 300.0), server_position: 1 },
+            Candidate {
+                product: phone,
+                server_position: 0,
+            },
+            Candidate {
+                product: product("2", "furniture.sofa", "ikea", 300.0),
+                server_position: 1,
+            },
         ];
         let rows = extract(&profile, &candidates, 2000.0);
         let (seen, other) = rows.split_at(FEATURE_COUNT);
@@ -184,7 +213,10 @@ mod tests {
         odd.price = Some(f64::MAX);
         let rows = extract(
             &Profile::default(),
-            &[Candidate { product: odd, server_position: u32::MAX }],
+            &[Candidate {
+                product: odd,
+                server_position: u32::MAX,
+            }],
             f64::NAN,
         );
         assert!(rows.iter().all(|v| v.is_finite()), "{rows:?}");

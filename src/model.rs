@@ -50,7 +50,9 @@ impl Scorer {
         let dims: Vec<String> = declared.shape.dims().map(|d| format!("{d:?}")).collect();
         let rank_ok = declared.shape.is_open() || dims.len() == 2;
         let width = declared.shape.dim(1).and_then(|d| d.concretize());
-        let width_ok = width.as_ref().is_none_or(|w| w.to_i64().ok() == Some(FEATURE_COUNT as i64));
+        let width_ok = width
+            .as_ref()
+            .is_none_or(|w| w.to_i64().ok() == Some(FEATURE_COUNT as i64));
         if !(rank_ok && width_ok) {
             return Err(Error::ModelContract {
                 what: "input shape",
@@ -86,8 +88,12 @@ impl Scorer {
         }
         let input = Tensor::from_shape(&[n, FEATURE_COUNT], rows).map_err(runtime)?;
         let outputs = self.plan.run(tvec!(input.into())).map_err(runtime)?;
-        let scores: Vec<f32> =
-            outputs[0].to_plain_array_view::<f32>().map_err(runtime)?.iter().copied().collect();
+        let scores: Vec<f32> = outputs[0]
+            .to_plain_array_view::<f32>()
+            .map_err(runtime)?
+            .iter()
+            .copied()
+            .collect();
         if scores.len() != n {
             return Err(Error::ModelRuntime(format!(
                 "the model returned {} scores for {n} candidates",
@@ -103,7 +109,13 @@ fn check_version(model: &InferenceModel) -> Result<()> {
     let found = model
         .properties
         .get(&key)
-        .and_then(|t| t.to_plain_array_view::<String>().ok()?.iter().next().cloned())
+        .and_then(|t| {
+            t.to_plain_array_view::<String>()
+                .ok()?
+                .iter()
+                .next()
+                .cloned()
+        })
         .ok_or_else(|| Error::ModelContract {
             what: "metadata `vitrine.feature_version`",
             expected: FEATURE_VERSION.to_string(),
@@ -121,7 +133,10 @@ fn check_version(model: &InferenceModel) -> Result<()> {
 
 fn check_names(model: &InferenceModel) -> Result<()> {
     let names = |outlets: &[OutletId]| -> Vec<String> {
-        outlets.iter().map(|o| model.node(o.node).name.clone()).collect()
+        outlets
+            .iter()
+            .map(|o| model.node(o.node).name.clone())
+            .collect()
     };
     let inputs = names(model.input_outlets().map_err(runtime)?);
     if inputs != [INPUT_NAME] {

@@ -64,7 +64,10 @@ pub struct Outbox {
 impl Outbox {
     /// An empty outbox.
     pub fn new() -> Self {
-        Outbox { schema: OUTBOX_SCHEMA, ..Outbox::default() }
+        Outbox {
+            schema: OUTBOX_SCHEMA,
+            ..Outbox::default()
+        }
     }
 
     /// The batch to send now, building one if the interval has passed and the budget allows.
@@ -77,12 +80,14 @@ impl Outbox {
         entropy: &mut dyn Entropy,
     ) -> Option<&SignalBatch> {
         if self.pending.is_none() {
-            let interval_passed = now_ms - self.last_built_ms >= config.interval_ms
-                || now_ms < self.last_built_ms; // a clock set back must not block sync forever
+            let interval_passed =
+                now_ms - self.last_built_ms >= config.interval_ms || now_ms < self.last_built_ms; // a clock set back must not block sync forever
             let has_activity = profile.totals.events > 0;
             if interval_passed
                 && has_activity
-                && self.budget.try_spend(config.epsilon, config.daily_epsilon, now_ms)
+                && self
+                    .budget
+                    .try_spend(config.epsilon, config.daily_epsilon, now_ms)
             {
                 self.pending = Some(SignalBatch::from_profile(profile, config.epsilon, entropy));
                 self.last_built_ms = now_ms;
@@ -146,10 +151,15 @@ impl Outbox {
         let outbox: Outbox =
             serde_json::from_str(json).map_err(|e| Error::Corrupt(format!("outbox: {e}")))?;
         if outbox.schema != OUTBOX_SCHEMA {
-            return Err(Error::Corrupt(format!("outbox schema {} is not known", outbox.schema)));
+            return Err(Error::Corrupt(format!(
+                "outbox schema {} is not known",
+                outbox.schema
+            )));
         }
         if let Some(batch) = &outbox.pending {
-            batch.validate().map_err(|e| Error::Corrupt(format!("outbox batch: {e}")))?;
+            batch
+                .validate()
+                .map_err(|e| Error::Corrupt(format!("outbox batch: {e}")))?;
         }
         Ok(outbox)
     }
@@ -165,7 +175,12 @@ mod tests {
 
     fn active_profile() -> Profile {
         let mut p = Profile::default();
-        let product = Product { id: "1".into(), category: None, brand: None, price: None };
+        let product = Product {
+            id: "1".into(),
+            category: None,
+            brand: None,
+            price: None,
+        };
         p.apply(&Event::ProductViewed { product }, 10.0 * DAY);
         p
     }
@@ -177,24 +192,41 @@ mod tests {
         let mut entropy = SeededEntropy(5);
         let mut outbox = Outbox::new();
 
-        let first = outbox.next_batch(&profile, 10.0 * DAY, &config, &mut entropy).unwrap().clone();
+        let first = outbox
+            .next_batch(&profile, 10.0 * DAY, &config, &mut entropy)
+            .unwrap()
+            .clone();
         outbox.record(&first.batch_id, Delivery::NetworkError);
-        let again = outbox.next_batch(&profile, 10.1 * DAY, &config, &mut entropy).unwrap();
+        let again = outbox
+            .next_batch(&profile, 10.1 * DAY, &config, &mut entropy)
+            .unwrap();
         assert_eq!(again.batch_id, first.batch_id, "a retry keeps the batch id");
 
         outbox.record(&first.batch_id, Delivery::Status(202));
         assert_eq!(outbox.delivered(), 1);
-        assert!(outbox.next_batch(&profile, 10.5 * DAY, &config, &mut entropy).is_none());
-        assert!(outbox.next_batch(&profile, 11.0 * DAY, &config, &mut entropy).is_some());
+        assert!(outbox
+            .next_batch(&profile, 10.5 * DAY, &config, &mut entropy)
+            .is_none());
+        assert!(outbox
+            .next_batch(&profile, 11.0 * DAY, &config, &mut entropy)
+            .is_some());
     }
 
     #[test]
     fn a_rejected_batch_is_dropped_and_a_server_error_kept() {
         let profile = active_profile();
-        let config = SyncConfig { daily_epsilon: 100.0, interval_ms: 0.0, ..SyncConfig::default() };
+        let config = SyncConfig {
+            daily_epsilon: 100.0,
+            interval_ms: 0.0,
+            ..SyncConfig::default()
+        };
         let mut entropy = SeededEntropy(6);
         let mut outbox = Outbox::new();
-        let id = outbox.next_batch(&profile, DAY, &config, &mut entropy).unwrap().batch_id.clone();
+        let id = outbox
+            .next_batch(&profile, DAY, &config, &mut entropy)
+            .unwrap()
+            .batch_id
+            .clone();
         outbox.record(&id, Delivery::Status(503));
         assert!(outbox.pending().is_some());
         outbox.record(&id, Delivery::Status(400));
@@ -208,10 +240,16 @@ mod tests {
         let mut entropy = SeededEntropy(9);
         let profile = active_profile();
         let config = SyncConfig::default();
-        let id = outbox.next_batch(&profile, DAY, &config, &mut entropy).unwrap().batch_id.clone();
+        let id = outbox
+            .next_batch(&profile, DAY, &config, &mut entropy)
+            .unwrap()
+            .batch_id
+            .clone();
         outbox.record(&id, Delivery::Beaconed);
         assert!(outbox.pending().is_none());
-        assert!(outbox.next_batch(&profile, 1.2 * DAY, &config, &mut entropy).is_none());
+        assert!(outbox
+            .next_batch(&profile, 1.2 * DAY, &config, &mut entropy)
+            .is_none());
     }
 
     #[test]
@@ -219,7 +257,12 @@ mod tests {
         let mut outbox = Outbox::new();
         let mut entropy = SeededEntropy(1);
         assert!(outbox
-            .next_batch(&Profile::default(), DAY, &SyncConfig::default(), &mut entropy)
+            .next_batch(
+                &Profile::default(),
+                DAY,
+                &SyncConfig::default(),
+                &mut entropy
+            )
             .is_none());
     }
 

@@ -44,7 +44,9 @@ impl Default for ProfileConfig {
     fn default() -> Self {
         // A week: long enough to remember a shopping mission across visits, short enough that
         // last month's gift hunt stops steering today's results.
-        ProfileConfig { half_life_ms: 7.0 * 24.0 * 3_600_000.0 }
+        ProfileConfig {
+            half_life_ms: 7.0 * 24.0 * 3_600_000.0,
+        }
     }
 }
 
@@ -165,7 +167,11 @@ impl Profile {
 
     /// Applies one validated event that happened at `at_ms`.
     pub fn apply(&mut self, event: &Event, at_ms: f64) {
-        let now = if at_ms.is_finite() { at_ms.max(self.clock_ms) } else { self.clock_ms };
+        let now = if at_ms.is_finite() {
+            at_ms.max(self.clock_ms)
+        } else {
+            self.clock_ms
+        };
         self.clock_ms = now;
         self.touch_session(now);
         self.totals.events += 1;
@@ -239,14 +245,20 @@ impl Profile {
         };
         let categories = named(&self.categories);
         if !categories.is_empty() {
-            lines.push(format!("Categories you seem to like: {}.", categories.join(", ")));
+            lines.push(format!(
+                "Categories you seem to like: {}.",
+                categories.join(", ")
+            ));
         }
         let brands = named(&self.brands);
         if !brands.is_empty() {
             lines.push(format!("Brands you seem to like: {}.", brands.join(", ")));
         }
         if let Some(mean) = self.mean_log_price(now) {
-            lines.push(format!("Typical price of what you look at: about {:.0}.", mean.exp_m1()));
+            lines.push(format!(
+                "Typical price of what you look at: about {:.0}.",
+                mean.exp_m1()
+            ));
         }
         lines.push(format!(
             "{} recently viewed product(s) and {} product(s) in the cart are remembered.",
@@ -282,7 +294,9 @@ impl Profile {
         let profile: Profile =
             serde_json::from_value(value).map_err(|e| Error::Corrupt(format!("profile: {e}")))?;
         if !(profile.config.half_life_ms.is_finite() && profile.config.half_life_ms > 0.0) {
-            return Err(Error::Corrupt("profile half-life is not a positive number".into()));
+            return Err(Error::Corrupt(
+                "profile half-life is not a positive number".into(),
+            ));
         }
         Ok(profile)
     }
@@ -290,7 +304,11 @@ impl Profile {
     fn touch_session(&mut self, now: f64) {
         let expired = now - self.session.last_event_ms > SESSION_TIMEOUT_MS;
         if self.session.events == 0 || expired {
-            self.session = Session { started_ms: now, last_event_ms: now, events: 0 };
+            self.session = Session {
+                started_ms: now,
+                last_event_ms: now,
+                events: 0,
+            };
             self.totals.sessions += 1;
         }
         self.session.last_event_ms = now;
@@ -300,7 +318,8 @@ impl Profile {
     fn engage(&mut self, product: &Product, weight: f64, now: f64) {
         let half_life = self.config.half_life_ms;
         if let Some(category) = &product.category {
-            self.categories.bump(category, weight, now, half_life, CATEGORY_CAPACITY);
+            self.categories
+                .bump(category, weight, now, half_life, CATEGORY_CAPACITY);
             self.top_categories.bump(
                 top_category(category),
                 weight,
@@ -310,15 +329,24 @@ impl Profile {
             );
         } else {
             // Products without a category still count toward the shopper's overall strength.
-            self.top_categories.bump("", weight, now, half_life, TOP_CATEGORY_CAPACITY);
+            self.top_categories
+                .bump("", weight, now, half_life, TOP_CATEGORY_CAPACITY);
         }
         if let Some(brand) = &product.brand {
-            self.brands.bump(brand, weight, now, half_life, BRAND_CAPACITY);
+            self.brands
+                .bump(brand, weight, now, half_life, BRAND_CAPACITY);
         }
         if let Some(price) = product.price {
-            self.price_bands.bump(&price_band(price), weight, now, half_life, PRICE_BAND_CAPACITY);
+            self.price_bands.bump(
+                &price_band(price),
+                weight,
+                now,
+                half_life,
+                PRICE_BAND_CAPACITY,
+            );
             if weight > 0.0 {
-                self.log_price_sum.add(weight * price.ln_1p(), now, half_life);
+                self.log_price_sum
+                    .add(weight * price.ln_1p(), now, half_life);
                 self.log_price_weight.add(weight, now, half_life);
             }
         }
@@ -343,7 +371,11 @@ impl Profile {
 /// The price band of a price: bands double in width, `p0` below 1, `p1` for [1, 2), … `p15`
 /// for 16384 and above.
 pub fn price_band(price: f64) -> String {
-    let band = if price < 1.0 { 0 } else { (price.log2().floor() as i64 + 1).clamp(1, 15) };
+    let band = if price < 1.0 {
+        0
+    } else {
+        (price.log2().floor() as i64 + 1).clamp(1, 15)
+    };
     format!("p{band}")
 }
 
@@ -365,9 +397,18 @@ mod tests {
     #[test]
     fn learns_categories_brands_and_prices() {
         let mut p = Profile::default();
-        p.apply(&view("1", "electronics.smartphone", "apple", 1000.0), 1_000.0);
-        p.apply(&view("2", "electronics.smartphone", "samsung", 800.0), 2_000.0);
-        p.apply(&view("3", "appliances.kitchen.washer", "lg", 300.0), 3_000.0);
+        p.apply(
+            &view("1", "electronics.smartphone", "apple", 1000.0),
+            1_000.0,
+        );
+        p.apply(
+            &view("2", "electronics.smartphone", "samsung", 800.0),
+            2_000.0,
+        );
+        p.apply(
+            &view("3", "appliances.kitchen.washer", "lg", 300.0),
+            3_000.0,
+        );
         let hl = p.half_life_ms();
         assert!((p.top_categories.share("electronics", 3_000.0, hl) - 2.0 / 3.0).abs() < 1e-6);
         assert!(p.brands.share("apple", 3_000.0, hl) > 0.3);
@@ -391,7 +432,12 @@ mod tests {
     fn stays_bounded() {
         let mut p = Profile::default();
         for i in 0..20_000 {
-            let e = view(&i.to_string(), &format!("c{}.x{}", i % 97, i % 13), &format!("b{i}"), i as f64);
+            let e = view(
+                &i.to_string(),
+                &format!("c{}.x{}", i % 97, i % 13),
+                &format!("b{i}"),
+                i as f64,
+            );
             p.apply(&e, i as f64 * 1000.0);
         }
         assert!(p.to_json().len() < 16 * 1024, "{} bytes", p.to_json().len());
@@ -403,8 +449,14 @@ mod tests {
         let mut p = Profile::default();
         p.apply(&view("1", "家電.冷蔵庫", "“Smart” 👟", 10.0), 5.0);
         assert_eq!(Profile::from_json(&p.to_json()).unwrap(), p);
-        assert_eq!(Profile::from_json("{not json").unwrap_err().code(), "corrupt_storage");
-        assert!(Profile::from_json(r#"{"schema":99}"#).unwrap_err().to_string().contains("99"));
+        assert_eq!(
+            Profile::from_json("{not json").unwrap_err().code(),
+            "corrupt_storage"
+        );
+        assert!(Profile::from_json(r#"{"schema":99}"#)
+            .unwrap_err()
+            .to_string()
+            .contains("99"));
     }
 
     #[test]

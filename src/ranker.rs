@@ -18,7 +18,9 @@ pub struct BlendConfig {
 
 impl Default for BlendConfig {
     fn default() -> Self {
-        BlendConfig { personal_weight: 0.7 }
+        BlendConfig {
+            personal_weight: 0.7,
+        }
     }
 }
 
@@ -58,7 +60,10 @@ pub fn rule_score(row: &[f32]) -> f32 {
 
 /// Scores every row of `features` with [`rule_score`].
 pub fn rule_scores(features: &[f32]) -> Vec<f32> {
-    features.chunks_exact(FEATURE_COUNT).map(rule_score).collect()
+    features
+        .chunks_exact(FEATURE_COUNT)
+        .map(rule_score)
+        .collect()
 }
 
 /// Orders items given in server order, from their personal `scores` and feature rows.
@@ -74,8 +79,9 @@ pub fn rank(scores: &[f32], features: &[f32], config: BlendConfig) -> Ranking {
     };
     let personal = standardize(&scores.iter().map(|&s| f64::from(s)).collect::<Vec<_>>());
     let prior = standardize(&(0..n).map(|i| -(i as f64).ln_1p()).collect::<Vec<_>>());
-    let blended: Vec<f64> =
-        (0..n).map(|i| weight * personal[i] + (1.0 - weight) * prior[i]).collect();
+    let blended: Vec<f64> = (0..n)
+        .map(|i| weight * personal[i] + (1.0 - weight) * prior[i])
+        .collect();
 
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|&a, &b| blended[b].total_cmp(&blended[a]).then(a.cmp(&b)));
@@ -90,7 +96,10 @@ pub fn rank(scores: &[f32], features: &[f32], config: BlendConfig) -> Ranking {
     for (position, &i) in order.iter().enumerate() {
         explanations[i].position = position as u32;
     }
-    Ranking { order, explanations }
+    Ranking {
+        order,
+        explanations,
+    }
 }
 
 /// The server order, unchanged: what the page shows when anything fails.
@@ -109,12 +118,20 @@ fn standardize(values: &[f64]) -> Vec<f64> {
     let sd = variance.sqrt();
     values
         .iter()
-        .map(|&v| if v.is_finite() && sd > 1e-12 { (v - mean) / sd } else { 0.0 })
+        .map(|&v| {
+            if v.is_finite() && sd > 1e-12 {
+                (v - mean) / sd
+            } else {
+                0.0
+            }
+        })
         .collect()
 }
 
 fn strongest_signal(row: Option<&[f32]>) -> &'static str {
-    let Some(row) = row else { return "server_order" };
+    let Some(row) = row else {
+        return "server_order";
+    };
     let signals = [
         ("in_cart", row[index::IN_CART]),
         ("recently_viewed", row[index::VIEWED_RECENCY]),
@@ -157,13 +174,22 @@ mod tests {
 
     #[test]
     fn weight_zero_is_the_server_order() {
-        let config = BlendConfig { personal_weight: 0.0 };
-        assert_eq!(rank(&[0.0, 1.0, 9.0], &rows(3), config).order, vec![0, 1, 2]);
+        let config = BlendConfig {
+            personal_weight: 0.0,
+        };
+        assert_eq!(
+            rank(&[0.0, 1.0, 9.0], &rows(3), config).order,
+            vec![0, 1, 2]
+        );
     }
 
     #[test]
     fn nan_and_inf_are_no_opinion() {
-        let r = rank(&[f32::NAN, f32::INFINITY, 1.0, 0.0], &rows(4), BlendConfig::default());
+        let r = rank(
+            &[f32::NAN, f32::INFINITY, 1.0, 0.0],
+            &rows(4),
+            BlendConfig::default(),
+        );
         assert_eq!(r.order.len(), 4);
         let mut sorted = r.order.clone();
         sorted.sort();

@@ -71,7 +71,9 @@ impl SignalBatch {
             .top_categories
             .top(1, now, profile.half_life_ms())
             .first()
-            .map_or(INTEREST_DOMAIN.len() - 1, |(label, _)| interest_index(label));
+            .map_or(INTEREST_DOMAIN.len() - 1, |(label, _)| {
+                interest_index(label)
+            });
         let interest_eps = epsilon * INTEREST_SHARE;
         SignalBatch {
             schema: SIGNAL_SCHEMA,
@@ -112,10 +114,18 @@ impl SignalBatch {
         }
         let hex = |c: char| c.is_ascii_digit() || ('a'..='f').contains(&c);
         if self.batch_id.len() != 32 || !self.batch_id.chars().all(hex) {
-            return Err(Error::invalid("batch_id", "32 lowercase hex digits", &self.batch_id));
+            return Err(Error::invalid(
+                "batch_id",
+                "32 lowercase hex digits",
+                &self.batch_id,
+            ));
         }
         if !(self.epsilon.is_finite() && self.epsilon > 0.0 && self.epsilon <= MAX_BATCH_EPSILON) {
-            return Err(Error::invalid("epsilon", "a number in (0, 10]", self.epsilon));
+            return Err(Error::invalid(
+                "epsilon",
+                "a number in (0, 10]",
+                self.epsilon,
+            ));
         }
         if self.interest.len() != INTEREST_DOMAIN.len() {
             return Err(Error::invalid(
@@ -125,10 +135,18 @@ impl SignalBatch {
             ));
         }
         if let Some(i) = self.interest.iter().position(|&bit| bit > 1) {
-            return Err(Error::invalid(format!("interest[{i}]"), "0 or 1", self.interest[i]));
+            return Err(Error::invalid(
+                format!("interest[{i}]"),
+                "0 or 1",
+                self.interest[i],
+            ));
         }
         if self.engagement_band >= ENGAGEMENT_BANDS {
-            return Err(Error::invalid("engagement_band", "an integer from 0 to 3", self.engagement_band));
+            return Err(Error::invalid(
+                "engagement_band",
+                "an integer from 0 to 3",
+                self.engagement_band,
+            ));
         }
         Ok(())
     }
@@ -141,7 +159,10 @@ impl SignalBatch {
 
 /// The interest slot of a top-level category label.
 pub fn interest_index(label: &str) -> usize {
-    INTEREST_DOMAIN.iter().position(|&c| c == label).unwrap_or(INTEREST_DOMAIN.len() - 1)
+    INTEREST_DOMAIN
+        .iter()
+        .position(|&c| c == label)
+        .unwrap_or(INTEREST_DOMAIN.len() - 1)
 }
 
 /// The shopper's true engagement band, before noise.
@@ -278,10 +299,13 @@ pub(crate) mod tests {
 
     #[test]
     fn a_batch_validates_and_carries_no_identifiers() {
-        let batch = SignalBatch::from_profile(&shopper(), DEFAULT_DAILY_EPSILON, &mut SeededEntropy(7));
+        let batch =
+            SignalBatch::from_profile(&shopper(), DEFAULT_DAILY_EPSILON, &mut SeededEntropy(7));
         let json = batch.to_json();
         assert_eq!(SignalBatch::parse(json.as_bytes()).unwrap(), batch);
-        assert!(!json.contains("1004237") && !json.contains("apple") && !json.contains("smartphone"));
+        assert!(
+            !json.contains("1004237") && !json.contains("apple") && !json.contains("smartphone")
+        );
     }
 
     #[test]
@@ -293,7 +317,12 @@ pub(crate) mod tests {
         assert!(err.to_string().contains("`interest[3]`"), "{err}");
 
         let with_extra = good.to_json().replacen('{', r#"{"product_id":"1","#, 1);
-        assert_eq!(SignalBatch::parse(with_extra.as_bytes()).unwrap_err().code(), "malformed_input");
+        assert_eq!(
+            SignalBatch::parse(with_extra.as_bytes())
+                .unwrap_err()
+                .code(),
+            "malformed_input"
+        );
         assert!(SignalBatch::parse(&vec![b' '; MAX_BATCH_BYTES + 1]).is_err());
     }
 
@@ -303,10 +332,15 @@ pub(crate) mod tests {
         let eps = DEFAULT_DAILY_EPSILON * INTEREST_SHARE;
         let mut entropy = SeededEntropy(42);
         let n = 20_000;
-        let ones: usize = (0..n).map(|_| unary_encode(0, 14, eps, &mut entropy)[0] as usize).sum();
+        let ones: usize = (0..n)
+            .map(|_| unary_encode(0, 14, eps, &mut entropy)[0] as usize)
+            .sum();
         let q = 1.0 / (eps.exp() + 1.0);
         let estimate = (ones as f64 - n as f64 * q) / (0.5 - q);
-        assert!((estimate - n as f64).abs() < 0.05 * n as f64, "estimate {estimate}");
+        assert!(
+            (estimate - n as f64).abs() < 0.05 * n as f64,
+            "estimate {estimate}"
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::json;
 use vitrine::signals::{SignalBatch, MAX_BATCH_BYTES};
 
+use crate::request_log::RequestLog;
 use crate::store::{SignalStore, Stored};
 
 /// A request the collector turns down: `{"error": code, "reason": reason}` with a status.
@@ -55,11 +56,17 @@ impl IntoResponse for Refusal {
 /// `POST /v1/signals`.
 pub async fn receive(
     State(store): State<SignalStore>,
+    State(log): State<RequestLog>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, Refusal> {
     check_content_type(&headers)?;
     let bytes = read_limited(&headers, body).await?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    log.record(content_type, &bytes);
     let batch = SignalBatch::parse(&bytes)
         .map_err(|e| Refusal::new(StatusCode::BAD_REQUEST, e.code(), e.to_string()))?;
     let stored = store

@@ -23,13 +23,17 @@ pub struct Config {
     pub static_dir: PathBuf,
     /// Where `signals.sqlite` lives; created if missing.
     pub data_dir: PathBuf,
+    /// Where to append every body `POST /v1/signals` receives, exactly as it arrived; none
+    /// when absent. For audits and the end-to-end tests: it shows what crossed the wire,
+    /// beacons included, which a browser's own network events do not always show.
+    pub request_log: Option<PathBuf>,
 }
 
 const USAGE: &str = "\
 vitrine-demo: the Vitrine demo store and signal collector
 
 Usage: vitrine-demo [--addr HOST:PORT] [--catalogue FILE] [--sdk-dir DIR] [--model FILE]
-                    [--static-dir DIR] [--data-dir DIR]
+                    [--static-dir DIR] [--data-dir DIR] [--request-log FILE]
 
 Defaults: --addr 127.0.0.1:8080, the rest relative to this checkout:
   --catalogue  demo-site/catalogue/products.csv
@@ -37,6 +41,7 @@ Defaults: --addr 127.0.0.1:8080, the rest relative to this checkout:
   --model      models/ranker.onnx    (served at /models/ranker.onnx)
   --static-dir demo-site/static      (served at /static/)
   --data-dir   demo-site/data        (holds signals.sqlite)
+  --request-log none                 (JSON lines: every signal request body as received)
 ";
 
 impl Default for Config {
@@ -50,6 +55,7 @@ impl Default for Config {
             model: repo.join("models/ranker.onnx"),
             static_dir: here.join("static"),
             data_dir: here.join("data"),
+            request_log: None,
         }
     }
 }
@@ -90,6 +96,7 @@ impl Config {
                 "--model" => config.model = value.into(),
                 "--static-dir" => config.static_dir = value.into(),
                 "--data-dir" => config.data_dir = value.into(),
+                "--request-log" => config.request_log = Some(value.into()),
                 _ => bail!("unknown flag {flag:?}\n\n{USAGE}"),
             }
         }

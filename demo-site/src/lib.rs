@@ -18,6 +18,7 @@ pub mod collector;
 pub mod config;
 pub mod html;
 pub mod pages;
+pub mod request_log;
 pub mod selection;
 pub mod store;
 
@@ -36,6 +37,7 @@ use tokio::net::TcpListener;
 
 use crate::catalogue::Catalogue;
 pub use crate::config::Config;
+use crate::request_log::RequestLog;
 use crate::store::SignalStore;
 
 /// Scripts only from this origin, plus WebAssembly compilation for the SDK; no inline script.
@@ -50,6 +52,7 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; \
 struct AppState {
     catalogue: Arc<Catalogue>,
     store: SignalStore,
+    request_log: RequestLog,
     files: Arc<Files>,
 }
 
@@ -63,6 +66,12 @@ struct Files {
 impl FromRef<AppState> for Arc<Catalogue> {
     fn from_ref(state: &AppState) -> Self {
         Arc::clone(&state.catalogue)
+    }
+}
+
+impl FromRef<AppState> for RequestLog {
+    fn from_ref(state: &AppState) -> Self {
+        state.request_log.clone()
     }
 }
 
@@ -87,6 +96,7 @@ impl Server {
     pub async fn bind(config: &Config) -> anyhow::Result<Self> {
         let catalogue = Arc::new(Catalogue::load(&config.catalogue)?);
         let store = SignalStore::open(&config.data_dir)?;
+        let request_log = RequestLog::open(config.request_log.as_deref())?;
         let files = Arc::new(Files {
             sdk_dir: config.sdk_dir.clone(),
             model: config.model.clone(),
@@ -98,6 +108,7 @@ impl Server {
         let router = router(AppState {
             catalogue,
             store,
+            request_log,
             files,
         });
         Ok(Server { listener, router })

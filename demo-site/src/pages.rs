@@ -15,17 +15,16 @@ use crate::catalogue::{Catalogue, Product};
 use crate::html::{self, escape, layout, widget};
 use crate::selection;
 
-/// Candidates on the home page's shelf, and the most from one top-level category.
-pub const HOME_SHELF: (usize, usize) = (48, 8);
+/// Candidates on the home page's shelf.
+pub const HOME_SHELF: usize = 48;
 /// Candidates in a product page's "Similar items".
 pub const SIMILAR_SHELF: usize = 24;
-/// Candidates among the cart's suggestions, and the most from one top-level category.
-pub const CART_SHELF: (usize, usize) = (24, 4);
+/// Candidates among the cart's suggestions.
+pub const CART_SHELF: usize = 24;
 
 /// `GET /`.
 pub async fn home(State(catalogue): State<Arc<Catalogue>>) -> Html<String> {
-    let (n, per_top) = HOME_SHELF;
-    let shelf = selection::popular_across_categories(&catalogue, n, per_top);
+    let shelf = selection::popular_across_categories(&catalogue, HOME_SHELF);
     let main = format!(
         r#"<section class="intro">
 <h1>Welcome to the Vitrine demo store</h1>
@@ -115,8 +114,7 @@ pub async fn product(State(catalogue): State<Arc<Catalogue>>, Path(id): Path<Str
 
 /// `GET /cart`: the lines come from the browser (`app.js`), the suggestions from here.
 pub async fn cart(State(catalogue): State<Arc<Catalogue>>) -> Html<String> {
-    let (n, per_top) = CART_SHELF;
-    let suggestions = selection::popular_across_categories(&catalogue, n, per_top);
+    let suggestions = selection::popular_across_categories(&catalogue, CART_SHELF);
     let main = format!(
         r#"<h1>Your cart</h1>
 <p class="hint">The cart lives in this browser only. This demo has no checkout.</p>

@@ -17,21 +17,55 @@ const MAX_QUERY_TOKENS: usize = 8;
 /// Shortest token that may match as a prefix: `1` would otherwise match every model number.
 const MIN_PREFIX_BYTES: usize = 3;
 
-/// The `n` most popular products, at most `per_top` from any one top-level category, so that
-/// a shelf shows the breadth of the store rather than forty phones.
-pub fn popular_across_categories(catalogue: &Catalogue, n: usize, per_top: usize) -> Vec<&Product> {
-    let mut taken: HashMap<&str, usize> = HashMap::new();
-    let mut shelf = Vec::with_capacity(n);
-    for product in catalogue.by_popularity() {
-        if shelf.len() == n {
-            break;
-        }
-        let count = taken.entry(product.top_category()).or_default();
-        if *count < per_top {
-            *count += 1;
-            shelf.push(product);
+/// A shelf of `n` products showing the breadth of the store, in popularity order.
+///
+/// Departments (top-level categories; products with only a numeric category id form one
+/// "uncategorized" department) take turns, most popular department first, each giving its
+/// next most popular product, so that small departments such as apparel are on the shelf at
+/// all rather than crowded out by forty phones. The shelf is then sorted by popularity: that
+/// is the server order the SDK starts from.
+pub fn popular_across_categories(catalogue: &Catalogue, n: usize) -> Vec<&Product> {
+    fn department(p: &Product) -> &str {
+        if p.has_category_code() {
+            p.top_category()
+        } else {
+            ""
         }
     }
+    let mut queues: Vec<(&str, u64, Vec<&Product>)> = Vec::new();
+    for product in catalogue.by_popularity() {
+        let name = department(product);
+        match queues.iter_mut().find(|(d, _, _)| *d == name) {
+            Some((_, total, queue)) => {
+                *total += u64::from(product.popularity);
+                queue.push(product);
+            }
+            None => queues.push((name, u64::from(product.popularity), vec![product])),
+        }
+    }
+    // Stable sort: departments of equal weight keep the order of their most popular product.
+    queues.sort_by_key(|(_, total, _)| Reverse(*total));
+
+    let mut shelf = Vec::with_capacity(n);
+    let mut round = 0;
+    while shelf.len() < n && queues.iter().any(|(_, _, q)| q.len() > round) {
+        for (_, _, queue) in &queues {
+            if shelf.len() == n {
+                break;
+            }
+            if let Some(product) = queue.get(round) {
+                shelf.push(*product);
+            }
+        }
+        round += 1;
+    }
+    let rank: HashMap<&str, usize> = catalogue
+        .by_popularity()
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.id.as_str(), i))
+        .collect();
+    shelf.sort_by_key(|p| rank[p.id.as_str()]);
     shelf
 }
 
@@ -159,11 +193,11 @@ product_id,category_code,brand,price,name,popularity
     }
 
     #[test]
-    fn popular_shelves_are_capped_per_top_category() {
+    fn popular_shelves_take_turns_across_departments() {
         let catalogue = catalogue();
-        let shelf = popular_across_categories(&catalogue, 4, 1);
+        let shelf = popular_across_categories(&catalogue, 4);
         assert_eq!(ids(&shelf), ["4", "1", "6", "7"]);
-        assert_eq!(popular_across_categories(&catalogue, 10, 10).len(), 7);
+        assert_eq!(popular_across_categories(&catalogue, 10).len(), 7);
     }
 
     #[test]

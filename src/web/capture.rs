@@ -22,8 +22,10 @@ pub struct Capture {
 pub fn install(engine: &Rc<Engine>) -> Option<Capture> {
     let window = web_sys::window()?;
     let document = window.document()?;
-    let passive_capture =
-        EventListenerOptions { phase: EventListenerPhase::Capture, passive: true };
+    let passive_capture = EventListenerOptions {
+        phase: EventListenerPhase::Capture,
+        passive: true,
+    };
 
     let mut listeners = Vec::new();
     if engine.config.auto_capture {
@@ -41,20 +43,30 @@ pub fn install(engine: &Rc<Engine>) -> Option<Capture> {
     }
     let on_visibility = Rc::clone(engine);
     let doc = document.clone();
-    listeners.push(EventListener::new(&document, "visibilitychange", move |_| {
-        if doc.visibility_state() == web_sys::VisibilityState::Hidden {
-            on_visibility.on_hide();
-        }
-    }));
+    listeners.push(EventListener::new(
+        &document,
+        "visibilitychange",
+        move |_| {
+            if doc.visibility_state() == web_sys::VisibilityState::Hidden {
+                on_visibility.on_hide();
+            }
+        },
+    ));
     let on_pagehide = Rc::clone(engine);
-    listeners.push(EventListener::new(&window, "pagehide", move |_| on_pagehide.on_hide()));
-    Some(Capture { _listeners: listeners })
+    listeners.push(EventListener::new(&window, "pagehide", move |_| {
+        on_pagehide.on_hide()
+    }));
+    Some(Capture {
+        _listeners: listeners,
+    })
 }
 
 /// Records what the page says on load: the product a product page shows, and the search that
 /// produced a results widget.
 pub fn scan_page(engine: &Rc<Engine>) {
-    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
     if let Ok(Some(detail)) = document.query_selector(&format!("[{}][{}]", dom::ITEM, dom::DETAIL))
     {
         match dom::product_of(&detail) {
@@ -65,8 +77,13 @@ pub fn scan_page(engine: &Rc<Engine>) {
     let selector = format!("[{}=\"search\"][{}]", dom::WIDGET, dom::QUERY);
     if let Ok(Some(widget)) = document.query_selector(&selector) {
         let query = widget.get_attribute(dom::QUERY).unwrap_or_default();
-        let result_count = dom::items_in_server_order(&widget).ok().map(|items| items.len() as u32);
-        let event = Event::ProductsSearched { query, result_count };
+        let result_count = dom::items_in_server_order(&widget)
+            .ok()
+            .map(|items| items.len() as u32);
+        let event = Event::ProductsSearched {
+            query,
+            result_count,
+        };
         match event.validate() {
             Ok(()) => engine.record(&event),
             Err(e) => engine.reporter.report_error(&e),
@@ -75,7 +92,9 @@ pub fn scan_page(engine: &Rc<Engine>) {
 }
 
 fn click(engine: &Rc<Engine>, target: &Element) {
-    let Some(item) = dom::closest(target, &format!("[{}]", dom::ITEM)) else { return };
+    let Some(item) = dom::closest(target, &format!("[{}]", dom::ITEM)) else {
+        return;
+    };
     let product = match dom::product_of(&item) {
         Ok(product) => product,
         Err(e) => return engine.reporter.report_error(&e),
@@ -84,17 +103,29 @@ fn click(engine: &Rc<Engine>, target: &Element) {
         .filter(|action| item.contains(Some(action)))
         .and_then(|action| action.get_attribute(dom::ACTION));
     let event = match action.as_deref() {
-        Some("add-to-cart") => Event::AddedToCart { product, quantity: 1 },
-        Some("remove-from-cart") => Event::RemovedFromCart { product, quantity: 1 },
+        Some("add-to-cart") => Event::AddedToCart {
+            product,
+            quantity: 1,
+        },
+        Some("remove-from-cart") => Event::RemovedFromCart {
+            product,
+            quantity: 1,
+        },
         Some(_) => return,
         None => {
-            let widget = item.parent_element().filter(|p| p.has_attribute(dom::WIDGET));
+            let widget = item
+                .parent_element()
+                .filter(|p| p.has_attribute(dom::WIDGET));
             let kind = widget
                 .as_ref()
                 .and_then(|w| w.get_attribute(dom::WIDGET))
                 .and_then(|k| WidgetKind::parse(&k).ok());
             let position = widget.and_then(|w| displayed_position(&w, &item));
-            Event::ProductClicked { product, widget: kind, position }
+            Event::ProductClicked {
+                product,
+                widget: kind,
+                position,
+            }
         }
     };
     engine.record(&event);

@@ -50,13 +50,13 @@ impl Config {
     /// # Errors
     /// [`Error::Malformed`] for an unknown option or a wrong type, [`Error::InvalidField`]
     /// naming the first option out of range.
-    pub fn from_js(value: wasm_bindgen::JsValue) -> Result<Config> {
-        let config: Config = if value.is_undefined() || value.is_null() {
-            serde_wasm_bindgen::from_value(js_sys::Object::new().into())
+    pub fn from_js(value: &wasm_bindgen::JsValue) -> Result<Config> {
+        let json = if value.is_undefined() || value.is_null() {
+            "{}".to_owned()
         } else {
-            serde_wasm_bindgen::from_value(value)
-        }
-        .map_err(|e| Error::Malformed(format!("config: {e}")))?;
+            super::json::stringify(&value)?
+        };
+        let config: Config = crate::error::parse_json("config", &json)?;
         config.validate()?;
         Ok(config)
     }
@@ -73,26 +73,48 @@ impl Config {
         positive("halfLifeDays", self.half_life_days)?;
         positive("dailyEpsilon", self.daily_epsilon)?;
         if !(self.first_sync_delay_ms.is_finite() && self.first_sync_delay_ms >= 0.0) {
-            return Err(Error::invalid("firstSyncDelayMs", "a number ≥ 0", self.first_sync_delay_ms));
+            return Err(Error::invalid(
+                "firstSyncDelayMs",
+                "a number ≥ 0",
+                self.first_sync_delay_ms,
+            ));
         }
         if !(self.persist_delay_ms.is_finite() && self.persist_delay_ms >= 0.0) {
-            return Err(Error::invalid("persistDelayMs", "a number ≥ 0", self.persist_delay_ms));
+            return Err(Error::invalid(
+                "persistDelayMs",
+                "a number ≥ 0",
+                self.persist_delay_ms,
+            ));
         }
         if !(self.epsilon.is_finite() && self.epsilon > 0.0 && self.epsilon <= MAX_BATCH_EPSILON) {
-            return Err(Error::invalid("epsilon", "a number in (0, 10]", self.epsilon));
+            return Err(Error::invalid(
+                "epsilon",
+                "a number in (0, 10]",
+                self.epsilon,
+            ));
         }
         if !(0.0..=1.0).contains(&self.personal_weight) {
-            return Err(Error::invalid("personalWeight", "a number from 0 to 1", self.personal_weight));
+            return Err(Error::invalid(
+                "personalWeight",
+                "a number from 0 to 1",
+                self.personal_weight,
+            ));
         }
         if self.storage_prefix.is_empty() || self.storage_prefix.len() > 64 {
-            return Err(Error::invalid("storagePrefix", "1 to 64 characters", &self.storage_prefix));
+            return Err(Error::invalid(
+                "storagePrefix",
+                "1 to 64 characters",
+                &self.storage_prefix,
+            ));
         }
         Ok(())
     }
 
     /// The profile's tunables.
     pub fn profile(&self) -> ProfileConfig {
-        ProfileConfig { half_life_ms: self.half_life_days * 86_400_000.0 }
+        ProfileConfig {
+            half_life_ms: self.half_life_days * 86_400_000.0,
+        }
     }
 
     /// The sync schedule.
@@ -106,7 +128,9 @@ impl Config {
 
     /// The blend.
     pub fn blend(&self) -> BlendConfig {
-        BlendConfig { personal_weight: self.personal_weight }
+        BlendConfig {
+            personal_weight: self.personal_weight,
+        }
     }
 }
 

@@ -30,9 +30,15 @@ pub const ACTION: &str = "data-vitrine-action";
 pub fn product_of(element: &Element) -> Result<Product> {
     let id = element.get_attribute(ITEM).unwrap_or_default();
     let price = match element.get_attribute("data-vitrine-price") {
-        Some(text) if !text.trim().is_empty() => Some(text.trim().parse::<f64>().map_err(|_| {
-            Error::invalid("data-vitrine-price", "a number such as 12.50", format!("{text:?}"))
-        })?),
+        Some(text) if !text.trim().is_empty() => {
+            Some(text.trim().parse::<f64>().map_err(|_| {
+                Error::invalid(
+                    "data-vitrine-price",
+                    "a number such as 12.50",
+                    format!("{text:?}"),
+                )
+            })?)
+        }
         _ => None,
     };
     let product = Product {
@@ -41,9 +47,11 @@ pub fn product_of(element: &Element) -> Result<Product> {
         brand: non_empty(element.get_attribute("data-vitrine-brand")),
         price,
     };
-    crate::event::Event::ProductViewed { product: product.clone() }
-        .validate()
-        .map_err(|e| rename_field(e, "product.", "data-vitrine-"))?;
+    crate::event::Event::ProductViewed {
+        product: product.clone(),
+    }
+    .validate()
+    .map_err(|e| rename_field(e, "product.", "data-vitrine-"))?;
     Ok(product)
 }
 
@@ -55,7 +63,9 @@ pub fn items_in_server_order(container: &Element) -> Result<Vec<(Element, u32)>>
     let children = container.children();
     let mut items = Vec::new();
     for i in 0..children.length() {
-        let Some(child) = children.item(i) else { continue };
+        let Some(child) = children.item(i) else {
+            continue;
+        };
         if !child.has_attribute(ITEM) {
             continue;
         }
@@ -91,7 +101,11 @@ fn non_empty(value: Option<String>) -> Option<String> {
 
 fn rename_field(error: Error, from: &str, to: &str) -> Error {
     match error {
-        Error::InvalidField { field, expected, got } => Error::InvalidField {
+        Error::InvalidField {
+            field,
+            expected,
+            got,
+        } => Error::InvalidField {
             field: match field.strip_prefix(from) {
                 Some("id") => "data-vitrine-item".to_owned(),
                 Some(rest) => format!("{to}{rest}"),

@@ -49,7 +49,10 @@ impl Engine {
     pub fn start(config: Config, reporter: Reporter) -> Rc<Engine> {
         let store = Store::open(&config.storage_prefix);
         if let Some(reason) = store.degraded() {
-            reporter.report(&make("storage_unavailable", &format!("using memory: {reason}")));
+            reporter.report(&make(
+                "storage_unavailable",
+                &format!("using memory: {reason}"),
+            ));
         }
         let profile = match store.get(&profile_key(&config)) {
             Some(json) => Profile::from_json(&json).unwrap_or_else(|e| {
@@ -68,7 +71,12 @@ impl Engine {
         Rc::new(Engine {
             config,
             reporter,
-            state: RefCell::new(State { profile, outbox, store, scorer: None }),
+            state: RefCell::new(State {
+                profile,
+                outbox,
+                store,
+                scorer: None,
+            }),
             persist_timer: RefCell::new(None),
             persist_pending: Cell::new(false),
             sync_timers: RefCell::new((None, None)),
@@ -82,7 +90,10 @@ impl Engine {
         if self.stopped.get() {
             return;
         }
-        self.state.borrow_mut().profile.apply(event, js_sys::Date::now());
+        self.state
+            .borrow_mut()
+            .profile
+            .apply(event, js_sys::Date::now());
         self.schedule_persist();
     }
 
@@ -102,7 +113,10 @@ impl Engine {
         let moved = moved.or_else(|| state.store.set(&outbox_key(&self.config), &outbox));
         drop(state);
         if let Some(reason) = moved {
-            self.reporter.report(&make("storage_unavailable", &format!("using memory: {reason}")));
+            self.reporter.report(&make(
+                "storage_unavailable",
+                &format!("using memory: {reason}"),
+            ));
         }
     }
 
@@ -113,7 +127,9 @@ impl Engine {
         }
         let first = {
             let engine = Rc::clone(self);
-            Timeout::new(ms(self.config.first_sync_delay_ms), move || engine.spawn_sync())
+            Timeout::new(ms(self.config.first_sync_delay_ms), move || {
+                engine.spawn_sync()
+            })
         };
         // Checking often is cheap: the outbox itself enforces the interval and the budget.
         let every = ms(self.config.sync_interval_ms.min(60_000.0));
@@ -135,9 +151,16 @@ impl Engine {
         self.sync_in_flight.set(true);
         let batch = {
             let mut state = self.state.borrow_mut();
-            let State { profile, outbox, .. } = &mut *state;
+            let State {
+                profile, outbox, ..
+            } = &mut *state;
             outbox
-                .next_batch(profile, js_sys::Date::now(), &self.config.sync(), &mut SystemEntropy)
+                .next_batch(
+                    profile,
+                    js_sys::Date::now(),
+                    &self.config.sync(),
+                    &mut SystemEntropy,
+                )
                 .cloned()
         };
         let Some(batch) = batch else {
@@ -146,7 +169,10 @@ impl Engine {
         };
         self.persist_now(); // the budget is spent: remember it before anything can go wrong
         let delivery = transport::post(&url, &batch.to_json()).await;
-        self.state.borrow_mut().outbox.record(&batch.batch_id, delivery);
+        self.state
+            .borrow_mut()
+            .outbox
+            .record(&batch.batch_id, delivery);
         self.persist_now();
         self.sync_in_flight.set(false);
         Ok(self.state.borrow().outbox.pending().is_none())
@@ -155,21 +181,33 @@ impl Engine {
     /// On page hide: persist, and hand the due batch to `sendBeacon`.
     pub fn on_hide(&self) {
         self.persist_now();
-        let Some(url) = self.config.sync_url.as_deref() else { return };
+        let Some(url) = self.config.sync_url.as_deref() else {
+            return;
+        };
         if self.sync_in_flight.get() {
             return; // a keepalive fetch is carrying the batch already
         }
         let batch = {
             let mut state = self.state.borrow_mut();
-            let State { profile, outbox, .. } = &mut *state;
+            let State {
+                profile, outbox, ..
+            } = &mut *state;
             outbox
-                .next_batch(profile, js_sys::Date::now(), &self.config.sync(), &mut SystemEntropy)
+                .next_batch(
+                    profile,
+                    js_sys::Date::now(),
+                    &self.config.sync(),
+                    &mut SystemEntropy,
+                )
                 .cloned()
         };
         let Some(batch) = batch else { return };
         // Refused (the page-wide beacon quota is full): the batch stays for the next page.
         if transport::beacon(url, &batch.to_json()) {
-            self.state.borrow_mut().outbox.record(&batch.batch_id, Delivery::Beaconed);
+            self.state
+                .borrow_mut()
+                .outbox
+                .record(&batch.batch_id, Delivery::Beaconed);
         }
         self.persist_now();
     }

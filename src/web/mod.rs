@@ -8,6 +8,7 @@ mod config;
 mod dom;
 mod engine;
 mod error;
+mod json;
 mod storage;
 mod transport;
 mod widgets;
@@ -36,7 +37,7 @@ impl Vitrine {
     /// `onError` receives every error that no call returns (storage, sync, capture).
     #[wasm_bindgen(constructor)]
     pub fn new(config: JsValue, on_error: Option<js_sys::Function>) -> Result<Vitrine, JsValue> {
-        let config = Config::from_js(config).map_err(|e| to_js(&e))?;
+        let config = Config::from_js(&config).map_err(|e| to_js(&e))?;
         let engine = Engine::start(config, Reporter::new(on_error));
         let capture = capture::install(&engine);
         if engine.config.auto_capture {
@@ -49,8 +50,8 @@ impl Vitrine {
     /// Records one event given as a plain object, such as
     /// `{type: "added_to_cart", product: {id: "42", price: 9.5}, quantity: 2}`.
     pub fn track(&self, event: JsValue) -> Result<(), JsValue> {
-        let event: Event = serde_wasm_bindgen::from_value(event)
-            .map_err(|e| make("malformed_input", &format!("event: {e}")))?;
+        let event = json::stringify(&event).and_then(|json| Event::from_json(&json));
+        let event = event.map_err(|e| to_js(&e))?;
         self.engine.track(&event).map_err(|e| to_js(&e))
     }
 
@@ -66,7 +67,10 @@ impl Vitrine {
         #[cfg(not(feature = "model"))]
         {
             let _ = bytes;
-            Err(make("model_runtime", "this build of Vitrine has no model runtime"))
+            Err(make(
+                "model_runtime",
+                "this build of Vitrine has no model runtime",
+            ))
         }
     }
 
@@ -100,7 +104,9 @@ impl Vitrine {
     /// Marks every widget `fallback`, leaving its server order: used when the model failed.
     #[wasm_bindgen(js_name = fallbackAll)]
     pub fn fallback_all(&self) {
-        widgets::all_widgets().iter().for_each(widgets::mark_fallback);
+        widgets::all_widgets()
+            .iter()
+            .for_each(widgets::mark_fallback);
     }
 
     /// Re-reads the page after a client-side navigation: a product page's view, a search.
@@ -142,7 +148,12 @@ impl Vitrine {
     /// Why storage runs from memory, or `undefined` when it persists normally.
     #[wasm_bindgen(js_name = storageDegraded)]
     pub fn storage_degraded(&self) -> Option<String> {
-        self.engine.state.borrow().store.degraded().map(str::to_owned)
+        self.engine
+            .state
+            .borrow()
+            .store
+            .degraded()
+            .map(str::to_owned)
     }
 
     /// Removes every listener and timer, after one last write. The instance does nothing after.

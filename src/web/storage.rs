@@ -22,10 +22,14 @@ impl Store {
     pub fn open(prefix: &str) -> Store {
         let probe_key = format!("{prefix}.probe");
         let local = web_sys::window().ok_or("no window").and_then(|w| {
-            w.local_storage().map_err(|_| "localStorage threw on access")?.ok_or("no localStorage")
+            w.local_storage()
+                .map_err(|_| "localStorage threw on access")?
+                .ok_or("no localStorage")
         });
         let probed = local.and_then(|storage| {
-            storage.set_item(&probe_key, "1").map_err(|_| "localStorage refused a write")?;
+            storage
+                .set_item(&probe_key, "1")
+                .map_err(|_| "localStorage refused a write")?;
             let _ = storage.remove_item(&probe_key);
             Ok(storage)
         });
@@ -33,7 +37,12 @@ impl Store {
             Ok(storage) => (Some(storage), None),
             Err(reason) => (None, Some(reason.to_owned())),
         };
-        Store { prefix: prefix.to_owned(), local, memory: HashMap::new(), degraded }
+        Store {
+            prefix: prefix.to_owned(),
+            local,
+            memory: HashMap::new(),
+            degraded,
+        }
     }
 
     /// Why the store runs from memory, if it does.
@@ -78,7 +87,9 @@ impl Store {
         if let Some(storage) = self.local.take() {
             let length = storage.length().unwrap_or(0);
             for i in 0..length {
-                let Ok(Some(key)) = storage.key(i) else { continue };
+                let Ok(Some(key)) = storage.key(i) else {
+                    continue;
+                };
                 if key.starts_with(&self.prefix) {
                     if let Ok(Some(value)) = storage.get_item(&key) {
                         self.memory.entry(key).or_insert(value);

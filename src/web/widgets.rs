@@ -60,7 +60,10 @@ fn try_rerank(engine: &Engine, container: &Element) -> Result<Ranking> {
     let mut candidates = Vec::with_capacity(items.len());
     for (position, (element, _)) in items.iter().enumerate() {
         let product = dom::product_of(element)?;
-        candidates.push(Candidate { product, server_position: position as u32 });
+        candidates.push(Candidate {
+            product,
+            server_position: position as u32,
+        });
     }
 
     let state = engine.state.borrow();
@@ -107,9 +110,11 @@ fn place(container: &Element, ordered: &[&Element]) -> std::result::Result<(), J
 
 fn rename(error: Error, field: &str) -> Error {
     match error {
-        Error::InvalidField { expected, got, .. } => {
-            Error::InvalidField { field: field.to_owned(), expected, got }
-        }
+        Error::InvalidField { expected, got, .. } => Error::InvalidField {
+            field: field.to_owned(),
+            expected,
+            got,
+        },
         other => other,
     }
 }

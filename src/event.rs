@@ -264,7 +264,8 @@ mod tests {
     #[test]
     fn parses_a_view() {
         let event = Event::from_json(
-            r#"{"type":"product_viewed","product":{"id":"1004237","category":"electronics.smartphone","brand":"apple","price":1081.98}}"#,
+            r#"{"type":"product_viewed","product":{"id":"1004237",
+                "category":"electronics.smartphone","brand":"apple","price":1081.98}}"#,
         )
         .unwrap();
         let product = event.product().unwrap();
@@ -329,7 +330,8 @@ mod tests {
     #[test]
     fn keeps_non_latin_text() {
         let event = Event::from_json(
-            r#"{"type":"product_viewed","product":{"id":"çay-☕","category":"家電.冷蔵庫","brand":"“Smart” 👟"}}"#,
+            r#"{"type":"product_viewed", "product":{"id":"çay-☕",
+                "category":"家電.冷蔵庫","brand":"“Smart” 👟"}}"#,
         )
         .unwrap();
         let product = event.product().unwrap();

@@ -80,8 +80,9 @@ impl Outbox {
         entropy: &mut dyn Entropy,
     ) -> Option<&SignalBatch> {
         if self.pending.is_none() {
+            // A clock set back (now before the last build) must not block sync forever.
             let interval_passed =
-                now_ms - self.last_built_ms >= config.interval_ms || now_ms < self.last_built_ms; // a clock set back must not block sync forever
+                now_ms - self.last_built_ms >= config.interval_ms || now_ms < self.last_built_ms;
             let has_activity = profile.totals.events > 0;
             if interval_passed
                 && has_activity

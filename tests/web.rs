@@ -55,7 +55,8 @@ fn start(prefix: &str) -> Vitrine {
 
 fn view(id: &str, category: &str, brand: &str) -> JsValue {
     let json = format!(
-        r#"{{"type":"product_viewed","product":{{"id":"{id}","category":"{category}","brand":"{brand}","price":100}}}}"#
+        r#"{{"type":"product_viewed",
+            "product":{{"id":"{id}","category":"{category}","brand":"{brand}","price":100}}}}"#
     );
     js_sys::JSON::parse(&json).unwrap()
 }
@@ -259,4 +260,42 @@ fn a_broken_model_is_refused() {
     let error = vitrine.load_model(b"not an onnx model").unwrap_err();
     assert_eq!(code_of(&error), "model_runtime");
     assert!(!vitrine.has_model());
+}
+
+/// Golden vectors in the browser: wasm tract scores the shipped model as onnxruntime did when
+/// `models/train.py` exported it (the native twin is `tests/golden.rs`).
+#[wasm_bindgen_test]
+fn wasm_tract_matches_the_golden_vectors() {
+    let scorer = vitrine::model::Scorer::from_onnx(include_bytes!("../models/ranker.onnx"))
+        .expect("the shipped model meets the contract");
+    let golden: serde_json::Value =
+        serde_json::from_str(include_str!("../models/golden.json")).unwrap();
+    let tolerance = golden["tolerance"].as_f64().unwrap_or(1e-5) as f32;
+    let floats = |v: &serde_json::Value| -> Vec<f32> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap() as f32)
+            .collect()
+    };
+    let mut checked = 0;
+    for group in golden["groups"].as_array().unwrap() {
+        let rows: Vec<f32> = group["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(floats)
+            .collect();
+        let expected = floats(&group["scores"]);
+        let scores = scorer.score(&rows).unwrap();
+        assert_eq!(scores.len(), expected.len());
+        for (got, want) in scores.iter().zip(&expected) {
+            assert!(
+                (got - want).abs() <= tolerance,
+                "wasm tract {got} vs onnxruntime {want}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 40, "only {checked} golden scores");
 }

@@ -73,7 +73,8 @@ pub async fn search(
         escape(query)
     );
     let main = format!(
-        "<h1 id=\"results\">Results for “{query}”</h1>\n<p class=\"hint\">{summary}</p>\n{shelf}",
+        "<h1 id=\"results\">Results for “{query}”</h1>\n\
+         <p class=\"hint\">{summary}</p>\n{shelf}",
         query = escape(query),
         shelf = widget("search", &extra, &results),
     );

@@ -5,7 +5,13 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { fixtureSessions, launchBrowser, startDemo, watchConsole, widgetItems } from "./harness.mjs";
+import {
+  fixtureSessions,
+  launchBrowser,
+  startDemo,
+  watchConsole,
+  widgetItems,
+} from "./harness.mjs";
 
 let demo;
 let browser;
@@ -54,6 +60,12 @@ for (const [sessionId, events] of fixtureSessions()) {
     await page.goto(`${demo.origin}/`);
     const personalized = await widgetItems(page, "recommendations");
     const state = await page.getAttribute("[data-vitrine-widget]", "data-vitrine-state");
+    const t = await page.evaluate(() => window.vitrine?.timings);
+    console.log(
+      `  timings (ms since navigation): start ${t.started.toFixed(0)}, tracking ready ` +
+        `${t.trackingReady.toFixed(0)}, model ready ${t.modelReady.toFixed(0)}, ` +
+        `first re-rank ${t.firstRerank.toFixed(0)}`,
+    );
     assert.equal(state, "ranked");
 
     const categories = new Set(events.map((e) => e.category_code || e.category_id));

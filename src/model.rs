@@ -132,10 +132,17 @@ fn check_version(model: &InferenceModel) -> Result<()> {
 }
 
 fn check_names(model: &InferenceModel) -> Result<()> {
+    // ONNX names values, not nodes: a graph input's or output's value name is its outlet
+    // label in tract; the node name is only a fallback for models without labels.
     let names = |outlets: &[OutletId]| -> Vec<String> {
         outlets
             .iter()
-            .map(|o| model.node(o.node).name.clone())
+            .map(|&o| {
+                model
+                    .outlet_label(o)
+                    .unwrap_or(&model.node(o.node).name)
+                    .to_owned()
+            })
             .collect()
     };
     let inputs = names(model.input_outlets().map_err(runtime)?);

@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::event::Event;
 use crate::outbox::{Delivery, Outbox};
 use crate::profile::Profile;
-use crate::signals::SystemEntropy;
+use crate::signals::{SignalBatch, SystemEntropy};
 
 #[cfg(feature = "model")]
 type LoadedScorer = crate::model::Scorer;
@@ -149,25 +149,10 @@ impl Engine {
             return Ok(false);
         }
         self.sync_in_flight.set(true);
-        let batch = {
-            let mut state = self.state.borrow_mut();
-            let State {
-                profile, outbox, ..
-            } = &mut *state;
-            outbox
-                .next_batch(
-                    profile,
-                    js_sys::Date::now(),
-                    &self.config.sync(),
-                    &mut SystemEntropy,
-                )
-                .cloned()
-        };
-        let Some(batch) = batch else {
+        let Some(batch) = self.due_batch() else {
             self.sync_in_flight.set(false);
             return Ok(false);
         };
-        self.persist_now(); // the budget is spent: remember it before anything can go wrong
         let delivery = transport::post(&url, &batch.to_json()).await;
         self.state
             .borrow_mut()
@@ -187,21 +172,9 @@ impl Engine {
         if self.sync_in_flight.get() {
             return; // a keepalive fetch is carrying the batch already
         }
-        let batch = {
-            let mut state = self.state.borrow_mut();
-            let State {
-                profile, outbox, ..
-            } = &mut *state;
-            outbox
-                .next_batch(
-                    profile,
-                    js_sys::Date::now(),
-                    &self.config.sync(),
-                    &mut SystemEntropy,
-                )
-                .cloned()
+        let Some(batch) = self.due_batch() else {
+            return;
         };
-        let Some(batch) = batch else { return };
         // Refused (the page-wide beacon quota is full): the batch stays for the next page.
         if transport::beacon(url, &batch.to_json()) {
             self.state
@@ -220,6 +193,25 @@ impl Engine {
         state.store.remove(&profile_key(&self.config));
         let outbox = state.outbox.to_json();
         state.store.set(&outbox_key(&self.config), &outbox);
+    }
+
+    /// The batch to send now, if the schedule and the budget allow one. A new batch has spent
+    /// budget, so it is written to storage before anything can go wrong in sending it.
+    fn due_batch(&self) -> Option<SignalBatch> {
+        let batch = {
+            let mut state = self.state.borrow_mut();
+            let State {
+                profile, outbox, ..
+            } = &mut *state;
+            let now = js_sys::Date::now();
+            outbox
+                .next_batch(profile, now, &self.config.sync(), &mut SystemEntropy)
+                .cloned()
+        };
+        if batch.is_some() {
+            self.persist_now();
+        }
+        batch
     }
 
     /// Stops timers and further tracking, after one last write.

@@ -7,12 +7,13 @@ export WASM_BINDGEN_TEST_TIMEOUT ?= 120
 CARGO ?= cargo
 ADDR ?= 127.0.0.1:8080
 
-.PHONY: help setup sdk demo serve test test-native test-wasm test-e2e test-model lint model
+.PHONY: help setup sdk demo test test-native test-wasm test-e2e test-model lint model measure
 
 help:
 	@echo "make demo   build everything and serve the demo store on http://$(ADDR)"
 	@echo "make test   run every test (native, wasm in Chromium, end-to-end, training)"
 	@echo "make model  retrain models/ranker.onnx from ../shared/data"
+	@echo "make measure  print start-up timings of the SDK on the demo home page"
 
 setup:
 	@scripts/setup.sh
@@ -51,3 +52,7 @@ test: lint test-native test-wasm test-e2e test-model
 model: setup
 	scripts/python-env.sh
 	cd models && .venv/bin/python train.py
+
+measure: sdk
+	$(CARGO) build --release -p vitrine-demo
+	cd tests/e2e && node measure-start.mjs

@@ -43,7 +43,8 @@ impl Product {
         self.category.as_deref().map(top_category)
     }
 
-    fn validate(&self, field: &str) -> Result<()> {
+    /// Checks every field's bounds; errors name fields as `{field}.id`, `{field}.price`, ….
+    pub(crate) fn validate(&self, field: &str) -> Result<()> {
         check_label(&format!("{field}.id"), &self.id, MAX_ID_BYTES)?;
         if let Some(category) = &self.category {
             check_label(&format!("{field}.category"), category, MAX_LABEL_BYTES)?;

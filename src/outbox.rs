@@ -190,7 +190,7 @@ mod tests {
     fn one_batch_a_day_by_default_and_resent_until_answered() {
         let profile = active_profile();
         let config = SyncConfig::default();
-        let mut entropy = SeededEntropy(5);
+        let mut entropy = SeededEntropy::new(5);
         let mut outbox = Outbox::new();
 
         let first = outbox
@@ -221,7 +221,7 @@ mod tests {
             interval_ms: 0.0,
             ..SyncConfig::default()
         };
-        let mut entropy = SeededEntropy(6);
+        let mut entropy = SeededEntropy::new(6);
         let mut outbox = Outbox::new();
         let id = outbox
             .next_batch(&profile, DAY, &config, &mut entropy)
@@ -238,7 +238,7 @@ mod tests {
     #[test]
     fn a_queued_beacon_hands_the_batch_over() {
         let mut outbox = Outbox::new();
-        let mut entropy = SeededEntropy(9);
+        let mut entropy = SeededEntropy::new(9);
         let profile = active_profile();
         let config = SyncConfig::default();
         let id = outbox
@@ -256,7 +256,7 @@ mod tests {
     #[test]
     fn nothing_is_sent_before_any_activity() {
         let mut outbox = Outbox::new();
-        let mut entropy = SeededEntropy(1);
+        let mut entropy = SeededEntropy::new(1);
         assert!(outbox
             .next_batch(
                 &Profile::default(),
@@ -270,7 +270,7 @@ mod tests {
     #[test]
     fn round_trips() {
         let mut outbox = Outbox::new();
-        let mut entropy = SeededEntropy(2);
+        let mut entropy = SeededEntropy::new(2);
         outbox.next_batch(&active_profile(), DAY, &SyncConfig::default(), &mut entropy);
         assert_eq!(Outbox::from_json(&outbox.to_json()).unwrap(), outbox);
         assert!(Outbox::from_json("[]").is_err());

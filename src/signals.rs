@@ -269,18 +269,20 @@ pub(crate) mod tests {
     use super::*;
     use crate::event::{Event, Product};
 
-    /// A deterministic stream for tests only (SplitMix64).
-    pub(crate) struct SeededEntropy(pub u64);
+    /// A deterministic stream for tests only: the replay's SplitMix64 behind [`Entropy`].
+    /// Deliberately not public: a predictable stream would let a collector undo the noise.
+    pub(crate) struct SeededEntropy(crate::offline::rng::SplitMix64);
+
+    impl SeededEntropy {
+        pub(crate) fn new(seed: u64) -> Self {
+            SeededEntropy(crate::offline::rng::SplitMix64::new(seed))
+        }
+    }
 
     impl Entropy for SeededEntropy {
         fn fill(&mut self, buf: &mut [u8]) {
             for chunk in buf.chunks_mut(8) {
-                self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-                let mut z = self.0;
-                z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-                z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-                z ^= z >> 31;
-                chunk.copy_from_slice(&z.to_le_bytes()[..chunk.len()]);
+                chunk.copy_from_slice(&self.0.next_u64().to_le_bytes()[..chunk.len()]);
             }
         }
     }
@@ -299,8 +301,11 @@ pub(crate) mod tests {
 
     #[test]
     fn a_batch_validates_and_carries_no_identifiers() {
-        let batch =
-            SignalBatch::from_profile(&shopper(), DEFAULT_DAILY_EPSILON, &mut SeededEntropy(7));
+        let batch = SignalBatch::from_profile(
+            &shopper(),
+            DEFAULT_DAILY_EPSILON,
+            &mut SeededEntropy::new(7),
+        );
         let json = batch.to_json();
         assert_eq!(SignalBatch::parse(json.as_bytes()).unwrap(), batch);
         assert!(
@@ -310,7 +315,7 @@ pub(crate) mod tests {
 
     #[test]
     fn the_collector_rejects_bad_batches_naming_the_field() {
-        let good = SignalBatch::from_profile(&shopper(), 1.0, &mut SeededEntropy(1));
+        let good = SignalBatch::from_profile(&shopper(), 1.0, &mut SeededEntropy::new(1));
         let mut bad = good.clone();
         bad.interest[3] = 2;
         let err = SignalBatch::parse(bad.to_json().as_bytes()).unwrap_err();
@@ -330,7 +335,7 @@ pub(crate) mod tests {
     fn noise_is_decodable_in_aggregate() {
         // 20k shoppers all interested in electronics: the unbiased estimate is near 20k.
         let eps = DEFAULT_DAILY_EPSILON * INTEREST_SHARE;
-        let mut entropy = SeededEntropy(42);
+        let mut entropy = SeededEntropy::new(42);
         let n = 20_000;
         let ones: usize = (0..n)
             .map(|_| unary_encode(0, 14, eps, &mut entropy)[0] as usize)
@@ -345,7 +350,7 @@ pub(crate) mod tests {
 
     #[test]
     fn randomized_response_stays_in_range() {
-        let mut entropy = SeededEntropy(3);
+        let mut entropy = SeededEntropy::new(3);
         for truth in 0..4 {
             for _ in 0..200 {
                 assert!(randomized_response(truth, 4, 0.3, &mut entropy) < 4);

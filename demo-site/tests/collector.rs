@@ -6,22 +6,18 @@ use std::io::{Read, Write};
 
 use common::TestServer;
 use vitrine::event::{Event, Product};
+use vitrine::offline::rng::SplitMix64;
 use vitrine::profile::Profile;
 use vitrine::signals::{Entropy, SignalBatch, DEFAULT_DAILY_EPSILON, MAX_BATCH_BYTES};
 
-/// A deterministic byte stream (SplitMix64), for tests only: on a device this must be a
-/// CSPRNG, or the noise could be undone.
-struct TestEntropy(u64);
+/// A deterministic byte stream (the replay's SplitMix64), for tests only: on a device this
+/// must be a CSPRNG, or the noise could be undone.
+struct TestEntropy(SplitMix64);
 
 impl Entropy for TestEntropy {
     fn fill(&mut self, buf: &mut [u8]) {
         for chunk in buf.chunks_mut(8) {
-            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^= z >> 31;
-            chunk.copy_from_slice(&z.to_le_bytes()[..chunk.len()]);
+            chunk.copy_from_slice(&self.0.next_u64().to_le_bytes()[..chunk.len()]);
         }
     }
 }
@@ -36,7 +32,11 @@ fn batch(seed: u64) -> SignalBatch {
         price: Some(1081.98),
     };
     profile.apply(&Event::ProductViewed { product }, 1_000.0);
-    SignalBatch::from_profile(&profile, DEFAULT_DAILY_EPSILON, &mut TestEntropy(seed))
+    SignalBatch::from_profile(
+        &profile,
+        DEFAULT_DAILY_EPSILON,
+        &mut TestEntropy(SplitMix64::new(seed)),
+    )
 }
 
 #[tokio::test]

@@ -84,9 +84,8 @@ pub fn scan_page(engine: &Rc<Engine>) {
             query,
             result_count,
         };
-        match event.validate() {
-            Ok(()) => engine.record(&event),
-            Err(e) => engine.reporter.report_error(&e),
+        if let Err(e) = engine.track(&event) {
+            engine.reporter.report_error(&e);
         }
     }
 }

@@ -47,11 +47,9 @@ pub fn product_of(element: &Element) -> Result<Product> {
         brand: non_empty(element.get_attribute("data-vitrine-brand")),
         price,
     };
-    crate::event::Event::ProductViewed {
-        product: product.clone(),
-    }
-    .validate()
-    .map_err(|e| rename_field(e, "product.", "data-vitrine-"))?;
+    product
+        .validate("product")
+        .map_err(|e| rename_field(e, "product.", "data-vitrine-"))?;
     Ok(product)
 }
 

@@ -109,8 +109,11 @@ impl Engine {
         let mut state = self.state.borrow_mut();
         let profile = state.profile.to_json();
         let outbox = state.outbox.to_json();
-        let moved = state.store.set(&profile_key(&self.config), &profile);
-        let moved = moved.or_else(|| state.store.set(&outbox_key(&self.config), &outbox));
+        // Both writes always happen: the one that moves the store to memory must not skip
+        // the other.
+        let moved_profile = state.store.set(&profile_key(&self.config), &profile);
+        let moved_outbox = state.store.set(&outbox_key(&self.config), &outbox);
+        let moved = moved_profile.or(moved_outbox);
         drop(state);
         if let Some(reason) = moved {
             self.reporter.report(&make(

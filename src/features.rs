@@ -118,9 +118,11 @@ pub fn extract(profile: &Profile, candidates: &[Candidate], now_ms: f64) -> Vec<
             same_brand,
             strength,
         ];
+        // Checked after the narrowing: a finite f64 can still overflow f32.
         rows.extend(
             row.iter()
-                .map(|&v| if v.is_finite() { v as f32 } else { 0.0 }),
+                .map(|&v| v as f32)
+                .map(|v| if v.is_finite() { v } else { 0.0 }),
         );
     }
     rows

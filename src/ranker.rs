@@ -1,27 +1,51 @@
-//! From scores to an order: blend with the server's order, explain each move.
+//! From scores to an order: blend with the server's order, keep pinned slots, cap brands,
+//! explain each move.
 //!
 //! The server's order encodes what the store knows (stock, margin, text match, popularity);
 //! the model encodes what this shopper seems to want. Neither scale is comparable to the
-//! other, so both are standardized within the list before they are mixed.
+//! other, so both are standardized within the list before they are mixed. The store keeps
+//! the last word twice over: pinned (sponsored) items never move, and a brand cap keeps one
+//! brand from filling the top of a list.
 
 use serde::Serialize;
 
 use crate::features::{index, FEATURE_COUNT};
 
-/// How the final order is made.
+/// How the final order is made: the re-ranking policy.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct BlendConfig {
+pub struct Policy {
     /// Weight of the personal score against the server's order, in `[0, 1]`: 0 keeps the
     /// server order, 1 follows the model alone.
     pub personal_weight: f64,
+    /// A cap on how many items of one brand the top of the list may hold; none by default.
+    pub diversity: Option<BrandCap>,
 }
 
-impl Default for BlendConfig {
+/// At most `max_per_brand` items of one brand among the first `depth` positions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BrandCap {
+    /// Items of one brand allowed in the top `depth`; at least 1.
+    pub max_per_brand: usize,
+    /// How many leading positions the cap covers.
+    pub depth: usize,
+}
+
+impl Default for Policy {
     fn default() -> Self {
-        BlendConfig {
+        Policy {
             personal_weight: 0.7,
+            diversity: None,
         }
     }
+}
+
+/// What the policy needs to know of an item besides its score.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Slot<'a> {
+    /// The item's brand, for the brand cap; items without one are never capped.
+    pub brand: Option<&'a str>,
+    /// A pinned (sponsored) item stays at its server position.
+    pub pinned: bool,
 }
 
 /// Why an item ended up where it did.
@@ -31,7 +55,8 @@ pub struct Explanation {
     pub server_position: u32,
     /// Its position after re-ranking.
     pub position: u32,
-    /// The profile signal that speaks most for this item, or `"server_order"` when none does.
+    /// What placed it: `"pinned"`, `"brand_diversity"` when the brand cap pushed it down,
+    /// else the profile signal that speaks most for it, or `"server_order"` when none does.
     pub signal: &'static str,
 }
 
@@ -66,16 +91,18 @@ pub fn rule_scores(features: &[f32]) -> Vec<f32> {
         .collect()
 }
 
-/// Orders items given in server order, from their personal `scores` and feature rows.
+/// Orders items given in server order, from their personal `scores`, feature rows and
+/// `slots` (brand and pinning; missing slots count as unbranded and unpinned).
 ///
 /// Non-finite scores count as "no opinion" and leave that item at its server prior. Equal
 /// blended scores keep the server order, so identical input always gives identical output.
-pub fn rank(scores: &[f32], features: &[f32], config: BlendConfig) -> Ranking {
+pub fn rank(scores: &[f32], features: &[f32], slots: &[Slot<'_>], policy: &Policy) -> Ranking {
     let n = scores.len();
-    let weight = if config.personal_weight.is_finite() {
-        config.personal_weight.clamp(0.0, 1.0)
+    let slot = |i: usize| slots.get(i).copied().unwrap_or_default();
+    let weight = if policy.personal_weight.is_finite() {
+        policy.personal_weight.clamp(0.0, 1.0)
     } else {
-        BlendConfig::default().personal_weight
+        Policy::default().personal_weight
     };
     let personal = standardize(&scores.iter().map(|&s| f64::from(s)).collect::<Vec<_>>());
     let prior = standardize(&(0..n).map(|i| -(i as f64).ln_1p()).collect::<Vec<_>>());
@@ -83,14 +110,54 @@ pub fn rank(scores: &[f32], features: &[f32], config: BlendConfig) -> Ranking {
         .map(|i| weight * personal[i] + (1.0 - weight) * prior[i])
         .collect();
 
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| blended[b].total_cmp(&blended[a]).then(a.cmp(&b)));
+    // The free items queue up by blended score; pinned ones wait at their own index.
+    let mut queue: Vec<usize> = (0..n).filter(|&i| !slot(i).pinned).collect();
+    queue.sort_by(|&a, &b| blended[b].total_cmp(&blended[a]).then(a.cmp(&b)));
+
+    let mut capped = vec![false; n];
+    let mut brand_counts: Vec<(&str, usize)> = Vec::new();
+    let mut order = Vec::with_capacity(n);
+    for position in 0..n {
+        let chosen = if slot(position).pinned {
+            position
+        } else {
+            let pick = match policy.diversity {
+                Some(cap) if position < cap.depth => {
+                    let allowed = |&&i: &&usize| {
+                        slot(i)
+                            .brand
+                            .is_none_or(|b| count_of(&brand_counts, b) < cap.max_per_brand)
+                    };
+                    // When every remaining item is over the cap, the cap yields: the list
+                    // must still be filled.
+                    queue.iter().position(|i| allowed(&i)).unwrap_or(0)
+                }
+                _ => 0,
+            };
+            for &skipped in &queue[..pick] {
+                capped[skipped] = true;
+            }
+            queue.remove(pick)
+        };
+        if let (Some(cap), Some(brand)) = (policy.diversity, slot(chosen).brand) {
+            if position < cap.depth {
+                bump(&mut brand_counts, brand);
+            }
+        }
+        order.push(chosen);
+    }
 
     let mut explanations: Vec<Explanation> = (0..n)
         .map(|i| Explanation {
             server_position: i as u32,
             position: 0,
-            signal: strongest_signal(features.chunks_exact(FEATURE_COUNT).nth(i)),
+            signal: if slot(i).pinned {
+                "pinned"
+            } else if capped[i] {
+                "brand_diversity"
+            } else {
+                strongest_signal(features.chunks_exact(FEATURE_COUNT).nth(i))
+            },
         })
         .collect();
     for (position, &i) in order.iter().enumerate() {
@@ -99,6 +166,20 @@ pub fn rank(scores: &[f32], features: &[f32], config: BlendConfig) -> Ranking {
     Ranking {
         order,
         explanations,
+    }
+}
+
+fn count_of(counts: &[(&str, usize)], brand: &str) -> usize {
+    counts
+        .iter()
+        .find(|(b, _)| *b == brand)
+        .map_or(0, |(_, c)| *c)
+}
+
+fn bump<'a>(counts: &mut Vec<(&'a str, usize)>, brand: &'a str) {
+    match counts.iter_mut().find(|(b, _)| *b == brand) {
+        Some((_, c)) => *c += 1,
+        None => counts.push((brand, 1)),
     }
 }
 
@@ -157,7 +238,7 @@ mod tests {
 
     #[test]
     fn flat_scores_keep_server_order() {
-        let r = rank(&[0.5; 5], &rows(5), BlendConfig::default());
+        let r = rank(&[0.5; 5], &rows(5), &[], &Policy::default());
         assert_eq!(r.order, server_order(5));
     }
 
@@ -165,7 +246,7 @@ mod tests {
     fn a_strong_score_lifts_an_item() {
         let mut features = rows(4);
         features[3 * FEATURE_COUNT + index::CATEGORY_SHARE] = 0.9;
-        let r = rank(&[0.0, 0.0, 0.0, 5.0], &features, BlendConfig::default());
+        let r = rank(&[0.0, 0.0, 0.0, 5.0], &features, &[], &Policy::default());
         assert_eq!(r.order[0], 3);
         assert_eq!(r.explanations[3].position, 0);
         assert_eq!(r.explanations[3].signal, "category");
@@ -174,11 +255,12 @@ mod tests {
 
     #[test]
     fn weight_zero_is_the_server_order() {
-        let config = BlendConfig {
+        let policy = Policy {
             personal_weight: 0.0,
+            ..Policy::default()
         };
         assert_eq!(
-            rank(&[0.0, 1.0, 9.0], &rows(3), config).order,
+            rank(&[0.0, 1.0, 9.0], &rows(3), &[], &policy).order,
             vec![0, 1, 2]
         );
     }
@@ -188,7 +270,8 @@ mod tests {
         let r = rank(
             &[f32::NAN, f32::INFINITY, 1.0, 0.0],
             &rows(4),
-            BlendConfig::default(),
+            &[],
+            &Policy::default(),
         );
         assert_eq!(r.order.len(), 4);
         let mut sorted = r.order.clone();
@@ -196,6 +279,104 @@ mod tests {
         assert_eq!(sorted, vec![0, 1, 2, 3]);
         let at = |i: usize| r.order.iter().position(|&j| j == i).unwrap();
         assert!(at(2) < at(3), "finite scores still count");
+    }
+
+    fn branded<'a>(brands: &[&'a str]) -> Vec<Slot<'a>> {
+        brands
+            .iter()
+            .map(|&b| Slot {
+                brand: Some(b),
+                pinned: false,
+            })
+            .collect()
+    }
+
+    fn follow_the_model() -> Policy {
+        Policy {
+            personal_weight: 1.0,
+            ..Policy::default()
+        }
+    }
+
+    #[test]
+    fn pinned_items_keep_their_slot() {
+        let mut slots = branded(&["a", "b", "c", "d", "e"]);
+        slots[1].pinned = true;
+        slots[4].pinned = true;
+        let scores = [0.0, 9.0, 1.0, 2.0, 8.0];
+        let r = rank(&scores, &rows(5), &slots, &follow_the_model());
+        assert_eq!(r.order, vec![3, 1, 2, 0, 4]);
+        assert_eq!(r.explanations[1].signal, "pinned");
+        assert_eq!(r.explanations[4].position, 4);
+    }
+
+    #[test]
+    fn the_brand_cap_spreads_the_top() {
+        let slots = branded(&["x", "x", "x", "y", "z", "x"]);
+        let scores = [6.0, 5.0, 4.0, 3.0, 2.0, 1.0];
+        let policy = Policy {
+            diversity: Some(BrandCap {
+                max_per_brand: 2,
+                depth: 4,
+            }),
+            ..follow_the_model()
+        };
+        let r = rank(&scores, &rows(6), &slots, &policy);
+        assert_eq!(r.order, vec![0, 1, 3, 4, 2, 5]);
+        assert_eq!(r.explanations[2].signal, "brand_diversity");
+        assert_eq!(
+            r.explanations[5].signal, "server_order",
+            "below the cap's depth"
+        );
+    }
+
+    #[test]
+    fn the_cap_yields_when_one_brand_is_all_there_is() {
+        let slots = branded(&["x", "x", "x"]);
+        let policy = Policy {
+            diversity: Some(BrandCap {
+                max_per_brand: 1,
+                depth: 3,
+            }),
+            ..follow_the_model()
+        };
+        let r = rank(&[1.0, 3.0, 2.0], &rows(3), &slots, &policy);
+        assert_eq!(r.order, vec![1, 2, 0]);
+    }
+
+    #[test]
+    fn pinned_brands_count_against_the_cap() {
+        let mut slots = branded(&["x", "x", "y"]);
+        slots[0].pinned = true;
+        let policy = Policy {
+            diversity: Some(BrandCap {
+                max_per_brand: 1,
+                depth: 2,
+            }),
+            ..follow_the_model()
+        };
+        let r = rank(&[0.0, 5.0, 1.0], &rows(3), &slots, &policy);
+        assert_eq!(r.order, vec![0, 2, 1]);
+    }
+
+    #[test]
+    fn identical_input_gives_identical_output() {
+        let slots = branded(&["a", "b", "a", "c", "a", "b", "d", "a"]);
+        let scores = [0.3, 0.3, f32::NAN, 0.9, 0.9, -1.0, 0.3, 0.0];
+        let policy = Policy {
+            diversity: Some(BrandCap {
+                max_per_brand: 1,
+                depth: 5,
+            }),
+            ..Policy::default()
+        };
+        let first = rank(&scores, &rows(8), &slots, &policy);
+        for _ in 0..3 {
+            assert_eq!(rank(&scores, &rows(8), &slots, &policy), first);
+        }
+        let mut sorted = first.order.clone();
+        sorted.sort();
+        assert_eq!(sorted, (0..8).collect::<Vec<_>>());
     }
 
     #[test]

@@ -122,6 +122,74 @@ fn affinity_moves_matching_items_up_and_keeps_server_ranks() {
 }
 
 #[wasm_bindgen_test]
+fn pinned_items_stay_and_the_brand_cap_holds() {
+    let config = js_sys::JSON::parse(
+        r#"{"storagePrefix":"test-policy","autoCapture":false,
+            "maxPerBrand":1,"diversityDepth":3}"#,
+    )
+    .unwrap();
+    let vitrine = Vitrine::new(config, None).unwrap();
+    vitrine
+        .track(view("x1", "furniture.living_room.sofa", "ikea"))
+        .unwrap();
+    vitrine
+        .track(view("x2", "furniture.living_room.chair", "ikea"))
+        .unwrap();
+    let container = widget(&ITEMS);
+    let sponsored = container
+        .query_selector("[data-vitrine-item='1']")
+        .unwrap()
+        .unwrap();
+    sponsored.set_attribute("data-vitrine-pinned", "").unwrap();
+
+    vitrine.rerank(&container).unwrap();
+
+    let ids = displayed_ids(&container);
+    assert_eq!(ids[0], "1", "the pinned item keeps slot 0: {ids:?}");
+    let ikea_in_top_3 = ids[..3]
+        .iter()
+        .filter(|id| ["3", "5"].contains(&id.as_str()));
+    assert_eq!(
+        ikea_in_top_3.count(),
+        1,
+        "one ikea item in the top 3: {ids:?}"
+    );
+    assert_eq!(
+        sponsored.get_attribute("data-vitrine-signal").as_deref(),
+        Some("pinned")
+    );
+    let signals: Vec<String> = ["3", "5"]
+        .iter()
+        .filter_map(|id| {
+            container
+                .query_selector(&format!("[data-vitrine-item='{id}']"))
+                .ok()??
+                .get_attribute("data-vitrine-signal")
+        })
+        .collect();
+    assert!(
+        signals.iter().any(|s| s == "brand_diversity"),
+        "the capped ikea item says why: {signals:?}"
+    );
+    vitrine.erase();
+    container.remove();
+}
+
+#[wasm_bindgen_test]
+fn a_zero_brand_cap_is_refused_by_name() {
+    let config = js_sys::JSON::parse(r#"{"storagePrefix":"test-cap","maxPerBrand":0}"#).unwrap();
+    let Err(error) = Vitrine::new(config, None) else {
+        panic!("a zero cap must be refused");
+    };
+    assert_eq!(code_of(&error), "invalid_field");
+    assert!(
+        message_of(&error).contains("maxPerBrand"),
+        "{}",
+        message_of(&error)
+    );
+}
+
+#[wasm_bindgen_test]
 fn a_bad_item_keeps_the_server_order_and_names_the_attribute() {
     let vitrine = start("test-bad-item");
     vitrine

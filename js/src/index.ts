@@ -31,6 +31,11 @@ export interface VitrineConfig {
   dailyEpsilon?: number;
   /** Weight of the personal score against the server order, 0 to 1. Default 0.7. */
   personalWeight?: number;
+  /** At most this many items of one brand in the first `diversityDepth` positions of a
+   * widget. Default: no cap. */
+  maxPerBrand?: number | null;
+  /** How many leading positions `maxPerBrand` covers. Default 10. */
+  diversityDepth?: number;
   /** Days for an interest to fade by half. Default 7. */
   halfLifeDays?: number;
   /** Prefix of every storage key Vitrine writes. Default `"vitrine"`. */
@@ -61,7 +66,9 @@ export interface Explanation {
   server_position: number;
   /** Its position now. */
   position: number;
-  /** The profile signal that speaks most for it, or `"server_order"`. */
+  /** What placed it: `"pinned"` (a `data-vitrine-pinned` item, never moved),
+   * `"brand_diversity"` (pushed down by `maxPerBrand`), else the profile signal that speaks
+   * most for it, or `"server_order"`. */
   signal: string;
 }
 
@@ -136,6 +143,8 @@ const CORE_OPTIONS = [
   "epsilon",
   "dailyEpsilon",
   "personalWeight",
+  "maxPerBrand",
+  "diversityDepth",
   "halfLifeDays",
   "storagePrefix",
   "autoCapture",

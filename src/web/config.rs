@@ -5,7 +5,7 @@ use serde::Deserialize;
 use crate::error::{Error, Result};
 use crate::outbox::SyncConfig;
 use crate::profile::ProfileConfig;
-use crate::ranker::BlendConfig;
+use crate::ranker::{BrandCap, Policy};
 use crate::signals::{DEFAULT_DAILY_EPSILON, MAX_BATCH_EPSILON};
 
 /// Everything the core layer can be told; the JavaScript wrapper documents each option.
@@ -30,6 +30,13 @@ pub struct Config {
     /// Weight of the personal score against the server order, 0 to 1.
     #[serde(default = "default_personal_weight")]
     pub personal_weight: f64,
+    /// At most this many items of one brand in the first `diversityDepth` positions of a
+    /// widget; no cap when absent.
+    #[serde(default)]
+    pub max_per_brand: Option<u32>,
+    /// How many leading positions `maxPerBrand` covers.
+    #[serde(default = "default_diversity_depth")]
+    pub diversity_depth: u32,
     /// Half-life of affinities, in days.
     #[serde(default = "default_half_life_days")]
     pub half_life_days: f64,
@@ -100,6 +107,16 @@ impl Config {
                 self.personal_weight,
             ));
         }
+        if self.max_per_brand == Some(0) {
+            return Err(Error::invalid(
+                "maxPerBrand",
+                "an integer ≥ 1, or null for no cap",
+                0,
+            ));
+        }
+        if self.diversity_depth == 0 {
+            return Err(Error::invalid("diversityDepth", "an integer ≥ 1", 0));
+        }
         if self.storage_prefix.is_empty() || self.storage_prefix.len() > 64 {
             return Err(Error::invalid(
                 "storagePrefix",
@@ -126,10 +143,14 @@ impl Config {
         }
     }
 
-    /// The blend.
-    pub fn blend(&self) -> BlendConfig {
-        BlendConfig {
+    /// The re-ranking policy.
+    pub fn policy(&self) -> Policy {
+        Policy {
             personal_weight: self.personal_weight,
+            diversity: self.max_per_brand.map(|max| BrandCap {
+                max_per_brand: max as usize,
+                depth: self.diversity_depth as usize,
+            }),
         }
     }
 }
@@ -144,7 +165,10 @@ fn default_epsilon() -> f64 {
     DEFAULT_DAILY_EPSILON
 }
 fn default_personal_weight() -> f64 {
-    BlendConfig::default().personal_weight
+    Policy::default().personal_weight
+}
+fn default_diversity_depth() -> u32 {
+    10
 }
 fn default_half_life_days() -> f64 {
     ProfileConfig::default().half_life_ms / 86_400_000.0

@@ -16,6 +16,9 @@ pub const RANK: &str = "data-vitrine-rank";
 pub const STATE: &str = "data-vitrine-state";
 /// Set on each item after ranking: the signal that placed it.
 pub const SIGNAL: &str = "data-vitrine-signal";
+/// On an item: a pinned (sponsored) slot that re-ranking never moves. Any value but
+/// `"false"` pins.
+pub const PINNED: &str = "data-vitrine-pinned";
 /// Marks the product a product page is about.
 pub const DETAIL: &str = "data-vitrine-detail";
 /// On a search widget: the query that produced it.
@@ -77,6 +80,13 @@ pub fn items_in_server_order(container: &Element) -> Result<Vec<(Element, u32)>>
     }
     items.sort_by_key(|(_, rank)| *rank);
     Ok(items)
+}
+
+/// Whether the page pinned this item to its server position.
+pub fn is_pinned(element: &Element) -> bool {
+    element
+        .get_attribute(PINNED)
+        .is_some_and(|value| value.trim() != "false")
 }
 
 /// The nearest ancestor-or-self matching `selector`.

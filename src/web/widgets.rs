@@ -11,7 +11,7 @@ use super::engine::Engine;
 use crate::error::{Error, Result};
 use crate::event::WidgetKind;
 use crate::features::{self, Candidate};
-use crate::ranker::{self, Ranking};
+use crate::ranker::{self, Ranking, Slot};
 
 /// Re-ranks `container` and marks it `ranked`; on failure restores the server order, marks it
 /// `fallback` and returns the error.
@@ -70,7 +70,15 @@ fn try_rerank(engine: &Engine, container: &Element) -> Result<Ranking> {
     let rows = features::extract(&state.profile, &candidates, js_sys::Date::now());
     let scores = score(state.scorer.as_ref(), &rows)?;
     drop(state);
-    let ranking = ranker::rank(&scores, &rows, engine.config.blend());
+    let slots: Vec<Slot<'_>> = items
+        .iter()
+        .zip(&candidates)
+        .map(|((element, _), candidate)| Slot {
+            brand: candidate.product.brand.as_deref(),
+            pinned: dom::is_pinned(element),
+        })
+        .collect();
+    let ranking = ranker::rank(&scores, &rows, &slots, &engine.config.policy());
 
     let ordered: Vec<&Element> = ranking.order.iter().map(|&i| &items[i].0).collect();
     place(container, &ordered).map_err(|e| Error::ModelRuntime(format!("DOM update: {e:?}")))?;

@@ -20,11 +20,13 @@ def dense_graph_model(
     metadata: dict[str, str],
     input_name: str = "features",
     output_name: str = "score",
+    batch: str | int = "N",
 ) -> onnx.ModelProto:
     """A chain of ``Gemm`` layers with ``Relu`` between them.
 
-    ``layers`` holds ``(weight [in, out], bias [out])`` pairs; the input is ``[N, in]`` of
-    the first layer and the output ``[N, out]`` of the last. Weights are stored as float32.
+    ``layers`` holds ``(weight [in, out], bias [out])`` pairs; the input is ``[batch, in]``
+    of the first layer and the output ``[batch, out]`` of the last; ``batch`` is symbolic
+    unless a number is given. Weights are stored as float32.
     """
     nodes, initializers = [], []
     current = input_name
@@ -53,8 +55,8 @@ def dense_graph_model(
     graph = helper.make_graph(
         nodes,
         "vitrine_ranker",
-        [helper.make_tensor_value_info(input_name, TensorProto.FLOAT, ["N", n_in])],
-        [helper.make_tensor_value_info(output_name, TensorProto.FLOAT, ["N", n_out])],
+        [helper.make_tensor_value_info(input_name, TensorProto.FLOAT, [batch, n_in])],
+        [helper.make_tensor_value_info(output_name, TensorProto.FLOAT, [batch, n_out])],
         initializers,
     )
     model = helper.make_model(

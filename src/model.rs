@@ -1,9 +1,15 @@
 //! The learned scorer: an ONNX model run by tract, checked against the feature contract.
 //!
 //! The contract is checked once, at load: one input named `features` of shape
-//! `[N, FEATURE_COUNT]`, one output named `score` of shape `[N]` or `[N, 1]`, and ONNX metadata
-//! `vitrine.feature_version` equal to [`FEATURE_VERSION`]. A model that disagrees is refused
-//! with an error naming the mismatch, and the caller keeps the rule or the server order.
+//! `[N, FEATURE_COUNT]`, one output named `score` of shape `[N]` or `[N, 1]`, ONNX metadata
+//! `vitrine.feature_version` equal to [`FEATURE_VERSION`], and only operators tract
+//! implements. A model that disagrees is refused with an error naming the mismatch, and the
+//! caller keeps the rule or the server order.
+//!
+//! A model exported with a fixed batch (`[8, 13]` rather than `[N, 13]`, a common exporter
+//! default) is adapted rather than refused: it is run on chunks of exactly that many rows,
+//! the last one padded with zeros, so that any candidate count works and each score is the
+//! one the exported graph computes.
 
 use tract_onnx::prelude::*;
 use tract_onnx::tract_hir::infer::Factoid;
@@ -21,6 +27,8 @@ pub const VERSION_KEY: &str = "vitrine.feature_version";
 /// A loaded, optimized model ready to score candidates.
 pub struct Scorer {
     plan: Arc<TypedRunnableModel>,
+    /// The batch the model was exported with, when it is fixed.
+    fixed_batch: Option<usize>,
 }
 
 impl std::fmt::Debug for Scorer {
@@ -43,30 +51,28 @@ impl Scorer {
 
         check_version(&model)?;
         check_names(&model)?;
+        check_operators(&model)?;
 
-        let batch = model.symbols.sym("N");
-        let fact = f32::fact([batch.to_dim(), FEATURE_COUNT.to_dim()]);
-        let declared = model.input_fact(0).map_err(runtime)?.clone();
-        let dims: Vec<String> = declared.shape.dims().map(|d| format!("{d:?}")).collect();
-        let rank_ok = declared.shape.is_open() || dims.len() == 2;
-        let width = declared.shape.dim(1).and_then(|d| d.concretize());
-        let width_ok = width
-            .as_ref()
-            .is_none_or(|w| w.to_i64().ok() == Some(FEATURE_COUNT as i64));
-        if !(rank_ok && width_ok) {
-            return Err(Error::ModelContract {
-                what: "input shape",
-                expected: format!("[N, {FEATURE_COUNT}]"),
-                found: format!("[{}]", dims.join(", ")),
-            });
-        }
+        let fixed_batch = input_batch(&model)?;
+        let fact = match fixed_batch {
+            Some(k) => f32::fact([k, FEATURE_COUNT]),
+            None => f32::fact([model.symbols.sym("N").to_dim(), FEATURE_COUNT.to_dim()]),
+        };
         model.set_input_fact(0, fact.into()).map_err(runtime)?;
 
-        let plan = model
+        let optimized = model
             .into_optimized()
-            .and_then(|m| m.into_runnable())
             .map_err(|e| Error::ModelRuntime(format!("cannot prepare the model: {e:#}")))?;
-        Ok(Scorer { plan })
+        check_output_shape(&optimized)?;
+        let plan = optimized
+            .into_runnable()
+            .map_err(|e| Error::ModelRuntime(format!("cannot prepare the model: {e:#}")))?;
+        Ok(Scorer { plan, fixed_batch })
+    }
+
+    /// The batch size the model was exported with, when fixed; `None` for any batch.
+    pub fn fixed_batch(&self) -> Option<usize> {
+        self.fixed_batch
     }
 
     /// Scores `rows` (row-major, `FEATURE_COUNT` per candidate): one score per candidate.
@@ -86,6 +92,25 @@ impl Scorer {
         if n == 0 {
             return Ok(Vec::new());
         }
+        let scores = match self.fixed_batch {
+            None => self.run(n, rows)?,
+            Some(k) => {
+                let mut scores = Vec::with_capacity(n);
+                let mut padded = vec![0.0; k * FEATURE_COUNT];
+                for chunk in rows.chunks(k * FEATURE_COUNT) {
+                    padded[..chunk.len()].copy_from_slice(chunk);
+                    padded[chunk.len()..].fill(0.0);
+                    let chunk_scores = self.run(k, &padded)?;
+                    scores.extend_from_slice(&chunk_scores[..chunk.len() / FEATURE_COUNT]);
+                }
+                scores
+            }
+        };
+        Ok(scores)
+    }
+
+    /// One run of the plan on exactly `n` rows.
+    fn run(&self, n: usize, rows: &[f32]) -> Result<Vec<f32>> {
         let input = Tensor::from_shape(&[n, FEATURE_COUNT], rows).map_err(runtime)?;
         let outputs = self.plan.run(tvec!(input.into())).map_err(runtime)?;
         let scores: Vec<f32> = outputs[0]
@@ -101,6 +126,73 @@ impl Scorer {
             )));
         }
         Ok(scores)
+    }
+}
+
+/// The declared input shape must be `[batch, FEATURE_COUNT]`; returns the batch when the
+/// model fixed it to a number.
+fn input_batch(model: &InferenceModel) -> Result<Option<usize>> {
+    let declared = model.input_fact(0).map_err(runtime)?;
+    let dims: Vec<String> = declared.shape.dims().map(|d| format!("{d:?}")).collect();
+    let refuse = || Error::ModelContract {
+        what: "input shape",
+        expected: format!("[N, {FEATURE_COUNT}]"),
+        found: format!("[{}]", dims.join(", ")),
+    };
+    if !declared.shape.is_open() && dims.len() != 2 {
+        return Err(refuse());
+    }
+    let concrete = |axis: usize| {
+        declared
+            .shape
+            .dim(axis)
+            .and_then(|d| d.concretize())
+            .and_then(|d| d.to_i64().ok())
+    };
+    if concrete(1).is_some_and(|width| width != FEATURE_COUNT as i64) {
+        return Err(refuse());
+    }
+    match concrete(0) {
+        None => Ok(None),
+        Some(k) if k >= 1 => Ok(Some(k as usize)),
+        Some(_) => Err(refuse()),
+    }
+}
+
+/// After optimization the output must be one score per row: `[N]` or `[N, 1]`.
+fn check_output_shape(model: &TypedModel) -> Result<()> {
+    let fact = model.output_fact(0).map_err(runtime)?;
+    let dims = fact.shape.dims();
+    let ok = match dims.len() {
+        1 => true,
+        2 => dims[1].to_i64().ok() == Some(1),
+        _ => false,
+    };
+    if ok {
+        return Ok(());
+    }
+    Err(Error::ModelContract {
+        what: "output shape",
+        expected: "[N] or [N, 1]".into(),
+        found: format!("{:?}", fact.shape),
+    })
+}
+
+/// tract keeps an operator it does not know as a placeholder node; name the first one, since
+/// the error tract raises later speaks of a translation failure, not of the operator.
+fn check_operators(model: &InferenceModel) -> Result<()> {
+    let unknown = model.nodes().iter().find_map(|node| {
+        let name = node.op.name();
+        let op = name.strip_prefix("Unimplemented(")?.strip_suffix(')')?;
+        Some(format!("{op:?} (node {:?})", node.name))
+    });
+    match unknown {
+        None => Ok(()),
+        Some(found) => Err(Error::ModelContract {
+            what: "operators",
+            expected: "only operators tract-onnx implements".into(),
+            found,
+        }),
     }
 }
 

@@ -2,6 +2,7 @@
 //! fixtures are tiny models from `models/make_bad_models.py`, each wrong in one way.
 #![cfg(feature = "model")]
 
+use vitrine::features::FEATURE_COUNT;
 use vitrine::model::Scorer;
 
 fn load(name: &str) -> vitrine::Result<Scorer> {
@@ -67,4 +68,69 @@ fn refuses_another_feature_version() {
 fn refuses_bytes_that_are_not_a_model() {
     let err = Scorer::from_onnx(b"not an onnx model").unwrap_err();
     assert_eq!(err.code(), "model_runtime", "{err}");
+}
+
+#[test]
+fn names_an_operator_tract_lacks() {
+    let message = refusal("unsupported_operator.onnx");
+    assert!(message.contains("operators"), "{message}");
+    assert!(message.contains("\"Det\""), "names the operator: {message}");
+}
+
+#[test]
+fn refuses_more_than_one_score_per_candidate() {
+    let message = refusal("two_scores.onnx");
+    assert!(message.contains("output shape"), "{message}");
+    assert!(message.contains("[N] or [N, 1]"), "{message}");
+}
+
+/// The fixtures weigh feature `i` by `i / 13`, without bias (`make_bad_models.py`).
+fn expected_score(row: &[f32]) -> f32 {
+    let width = row.len() as f32;
+    row.iter()
+        .enumerate()
+        .map(|(i, &x)| x * i as f32 / width)
+        .sum()
+}
+
+fn rows(n: usize) -> Vec<f32> {
+    (0..n * FEATURE_COUNT)
+        .map(|i| ((i * 7919) % 101) as f32 / 50.0 - 1.0)
+        .collect()
+}
+
+#[test]
+fn adapts_a_model_exported_with_a_fixed_batch() {
+    let scorer = load("fixed_batch.onnx").expect("a fixed batch is adapted, not refused");
+    assert_eq!(scorer.fixed_batch(), Some(8));
+    for n in [1, 7, 8, 9, 100, 1000] {
+        let input = rows(n);
+        let scores = scorer.score(&input).unwrap();
+        assert_eq!(scores.len(), n);
+        for (row, score) in input.chunks(FEATURE_COUNT).zip(&scores) {
+            let expected = expected_score(row);
+            assert!(
+                (score - expected).abs() < 1e-5,
+                "n = {n}: {score} vs {expected}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_shipped_model_takes_any_candidate_count_up_to_1000() {
+    let path = format!("{}/models/ranker.onnx", env!("CARGO_MANIFEST_DIR"));
+    let scorer = Scorer::from_onnx(&std::fs::read(path).unwrap()).unwrap();
+    assert_eq!(scorer.fixed_batch(), None);
+    let all = scorer.score(&rows(1000)).unwrap();
+    for n in [1, 2, 3, 64, 999] {
+        let scores = scorer.score(&rows(n)).unwrap();
+        assert_eq!(scores.len(), n);
+        assert!(scores.iter().all(|s| s.is_finite()));
+        // Rows are scored independently: a prefix scores as it does inside the full list.
+        for (a, b) in scores.iter().zip(&all) {
+            assert!((a - b).abs() < 1e-5, "n = {n}: {a} vs {b}");
+        }
+    }
+    assert_eq!(scorer.score(&[]).unwrap(), Vec::<f32>::new());
 }

@@ -43,9 +43,13 @@ test-e2e: sdk
 	$(CARGO) build --release -p vitrine-demo
 	cd tests/e2e && node --test
 
+# The pipeline test replays with the vitrine-dataset that `cargo test --workspace` built:
+# `cargo run` would resolve features without the dev-dependencies and rebuild tract (minutes).
 test-model: setup
 	scripts/python-env.sh
-	cd models && .venv/bin/python -m pytest -q
+	$(CARGO) test --workspace --no-run -q
+	cd models && VITRINE_DATASET_COMMAND="$(CURDIR)/target/debug/vitrine-dataset" \
+		.venv/bin/python -m pytest -q
 
 test: lint test-native test-wasm test-e2e test-model
 

@@ -85,8 +85,20 @@ def test_retraining_gives_the_same_bytes(trained: Path) -> None:
     again = trained / "again"
     args = ["--data", str(trained / "build"), "--out-dir", str(again), "--epochs", "3"]
     train.main(args)
-    for name in ("ranker.onnx", "golden.json", "metrics.json"):
+    for name in ("ranker.onnx", "golden.json", "metrics.json", "MODEL_CARD.md", "model_card.svg"):
         assert (again / name).read_bytes() == (trained / "out" / name).read_bytes(), name
+
+
+def test_the_card_reports_the_metrics_it_was_trained_with(trained: Path) -> None:
+    out = trained / "out"
+    metrics = json.loads((out / "metrics.json").read_text())
+    text = (out / "MODEL_CARD.md").read_text()
+    for scorer in ("server", "rule", "model"):
+        assert f"{metrics[scorer]['ndcg@10']:.3f}" in text, scorer
+    assert "beats the hand rule" in text or "does not beat the hand rule" in text
+    assert "![" in text and (out / "model_card.svg").read_text().startswith("<svg")
+    for name in FEATURES:
+        assert f"`{name}`" in text, name
 
 
 def small_groups(rng: np.random.Generator, g: int = 5, length: int = 7) -> Groups:

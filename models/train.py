@@ -24,6 +24,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
+import card
 import export
 import listwise
 from dataset import (
@@ -184,6 +185,26 @@ def paired_bootstrap(model: np.ndarray, rule: np.ndarray, groups: Groups, seed: 
     return out
 
 
+def permutation_importance(layers: listwise.Layers, groups: Groups, seed: int) -> dict:
+    """NDCG@10 lost when one feature is shuffled across the candidates of each list."""
+    g, length, width = groups.features.shape
+
+    def ndcg(features: np.ndarray) -> float:
+        scores = export.forward(layers, features.reshape(g * length, width)).reshape(g, length)
+        return evaluate(scores, groups)["ndcg@10"]
+
+    base = ndcg(groups.features)
+    rng = np.random.default_rng(seed)
+    real = [np.flatnonzero(groups.mask[i]) for i in range(g)]
+    importance = {}
+    for f, name in enumerate(FEATURES):
+        shuffled = groups.features.copy()
+        for i, positions in enumerate(real):
+            shuffled[i, positions, f] = groups.features[i, rng.permutation(positions), f]
+        importance[name] = base - ndcg(shuffled)
+    return importance
+
+
 def table(metrics: dict) -> str:
     keys = ["hr@10", "ndcg@10", "mrr", "hr@10_new", "ndcg@10_new", "mrr_new"]
     lines = [
@@ -258,6 +279,11 @@ def main(argv: list[str] | None = None) -> dict:
         },
     }
     (args.out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    log("permutation importance on the test split")
+    importance = permutation_importance(layers, test, args.seed)
+    histories = {name: result.history for name, result in results.items()}
+    for path in card.write(args.out_dir, metrics, histories, importance):
+        log(f"wrote {path}")
     log(f"held-out metrics ({len(test)} groups, {int(test.target_new.sum())} new):")
     log(table(held_out))
     for key, d in difference.items():

@@ -1,0 +1,128 @@
+// The other two widgets of the contract, search results and cart suggestions, re-ranked in a
+// real browser on the demo store: a shopper's interest, learned on product pages, lifts the
+// matching items in each, and the widget says it was ranked.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+
+import { launchBrowser, repo, startDemo, watchConsole, widgetItems } from "./harness.mjs";
+
+let demo;
+let browser;
+
+before(async () => {
+  demo = await startDemo();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await demo?.stop();
+});
+
+/** The demo catalogue: `{ id, category, brand }` per product. */
+function catalogue() {
+  const text = readFileSync(join(repo, "demo-site", "catalogue", "products.csv"), "utf8");
+  const [, ...lines] = text.trim().split("\n");
+  return lines.map((line) => {
+    const [id, category, brand] = line.split(",");
+    return { id, category, brand };
+  });
+}
+
+function meanPosition(items, selected) {
+  const positions = items.flatMap((item, i) => (selected(item) ? [i] : []));
+  return positions.reduce((a, b) => a + b, 0) / positions.length;
+}
+
+/** The category with at least two items that the server placed lowest on average. */
+function lowestPlacedCategory(items) {
+  const counts = new Map();
+  for (const item of items) counts.set(item.category, (counts.get(item.category) ?? 0) + 1);
+  let lowest = null;
+  for (const [category, count] of counts) {
+    if (!category || count < 2) continue;
+    const mean = meanPosition(items, (item) => item.category === category);
+    if (!lowest || mean > lowest.mean) lowest = { category, mean };
+  }
+  return lowest;
+}
+
+/** Views three products of `category` that `shown` does not hold: interest, not re-views. */
+async function browseCategory(page, category, shown) {
+  const ids = new Set(shown.map((item) => item.id));
+  const others = catalogue().filter((p) => p.category === category && !ids.has(p.id));
+  assert.ok(others.length >= 3, `the catalogue has more of ${category}`);
+  for (const product of others.slice(0, 3)) {
+    await page.goto(`${demo.origin}/product/${product.id}`);
+    await widgetItems(page, "recommendations");
+  }
+  return others.slice(0, 3);
+}
+
+test("search results move toward the categories the shopper browsed", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = watchConsole(page);
+  const url = `${demo.origin}/search?q=samsung`;
+
+  await page.goto(url);
+  const server = (await widgetItems(page, "search")).sort((a, b) => a.rank - b.rank);
+  const target = lowestPlacedCategory(server);
+  assert.ok(target, "the results span several categories");
+  await browseCategory(page, target.category, server);
+
+  await page.goto(url);
+  const personalized = await widgetItems(page, "search");
+  const state = await page.getAttribute("[data-vitrine-widget='search']", "data-vitrine-state");
+  assert.equal(state, "ranked");
+  assert.deepEqual(
+    personalized.map((item) => item.id).sort(),
+    server.map((item) => item.id).sort(),
+    "re-ranking reorders the results, it never adds or drops one",
+  );
+  const inCategory = (item) => item.category === target.category;
+  const after = meanPosition(personalized, inCategory);
+  console.log(
+    `  search: ${target.category} mean position ${target.mean.toFixed(1)} → ` +
+      `${after.toFixed(1)} of ${server.length}`,
+  );
+  assert.ok(after < target.mean - 1, `${target.category}: ${target.mean} → ${after}`);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("cart suggestions move toward what the shopper put in the cart", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = watchConsole(page);
+
+  await page.goto(`${demo.origin}/cart`);
+  const server = (await widgetItems(page, "cart")).sort((a, b) => a.rank - b.rank);
+  const department = (category) => category.split(".")[0];
+  const byDepartment = server.map((item) => ({ ...item, category: department(item.category) }));
+  const target = lowestPlacedCategory(byDepartment);
+  assert.ok(target, "the suggestions span several departments");
+  const product = catalogue().find(
+    (p) => department(p.category) === target.category && !server.some((s) => s.id === p.id),
+  );
+  assert.ok(product, `the catalogue has more of ${target.category}`);
+  await page.goto(`${demo.origin}/product/${product.id}`);
+  await widgetItems(page, "recommendations");
+  await page.click("[data-vitrine-detail] [data-vitrine-action='add-to-cart']");
+
+  await page.goto(`${demo.origin}/cart`);
+  const personalized = await widgetItems(page, "cart");
+  const state = await page.getAttribute("[data-vitrine-widget='cart']", "data-vitrine-state");
+  assert.equal(state, "ranked");
+  const inDepartment = (item) => department(item.category) === target.category;
+  const after = meanPosition(personalized, inDepartment);
+  console.log(
+    `  cart: ${target.category} mean position ${target.mean.toFixed(1)} → ` +
+      `${after.toFixed(1)} of ${server.length}`,
+  );
+  assert.ok(after < target.mean - 1, `${target.category}: ${target.mean} → ${after}`);
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -15,6 +15,10 @@ pub const MAX_LABEL_BYTES: usize = 256;
 pub const MAX_QUERY_BYTES: usize = 512;
 /// Largest quantity one cart event may carry.
 pub const MAX_QUANTITY: u32 = 10_000;
+/// Most products one cart, checkout or order event may list.
+pub const MAX_LINES: usize = 200;
+/// Longest list id (`list_viewed`) we accept, in bytes.
+pub const MAX_LIST_BYTES: usize = 256;
 
 /// A product as the page describes it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -52,17 +56,13 @@ impl Product {
         if let Some(brand) = &self.brand {
             check_label(&format!("{field}.brand"), brand, MAX_LABEL_BYTES)?;
         }
-        if let Some(price) = self.price {
-            if !price.is_finite() || price < 0.0 {
-                return Err(Error::invalid(
-                    format!("{field}.price"),
-                    "a finite, non-negative number",
-                    price,
-                ));
-            }
-        }
-        Ok(())
+        check_amount(&format!("{field}.price"), self.price)
     }
+}
+
+/// Reads an order amount like a price, so that a NaN revenue is refused by name too.
+fn amount<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
+    price(deserializer)
 }
 
 /// Reads a price that may arrive as `NaN` or `±Infinity` written as strings (JSON has no
@@ -167,6 +167,62 @@ pub enum Event {
         #[serde(default)]
         result_count: Option<u32>,
     },
+    /// A product was shown to the shopper in a list or widget (at least half of it visible
+    /// for a second, when captured from the DOM). Exposure, not preference: it counts, but
+    /// moves no affinity, or the store's own ranking would feed back into the profile.
+    ProductImpression {
+        /// The product shown.
+        product: Product,
+        /// The widget it was in, if any.
+        #[serde(default)]
+        widget: Option<WidgetKind>,
+        /// Its 0-based position as displayed.
+        #[serde(default)]
+        position: Option<u32>,
+    },
+    /// The shopper opened a category page or another product list.
+    ListViewed {
+        /// The category path the list shows, if it is a category.
+        #[serde(default)]
+        category: Option<String>,
+        /// The store's id of the list (`"summer-sale"`); validated, never stored.
+        #[serde(default)]
+        list_id: Option<String>,
+    },
+    /// The shopper looked at their cart; `products` are its lines as the page knows them.
+    CartViewed {
+        /// The cart's products; when given, they replace what the profile believes is there.
+        #[serde(default)]
+        products: Option<Vec<Product>>,
+    },
+    /// The shopper began checking out.
+    CheckoutStarted {
+        /// The products being bought, if the page lists them.
+        #[serde(default)]
+        products: Vec<Product>,
+        /// The order's value; validated, never stored.
+        #[serde(default, deserialize_with = "amount")]
+        value: Option<f64>,
+    },
+    /// The shopper completed an order.
+    OrderCompleted {
+        /// What was bought.
+        items: Vec<OrderLine>,
+        /// The order's revenue; validated, never stored.
+        #[serde(default, deserialize_with = "amount")]
+        revenue: Option<f64>,
+    },
+}
+
+/// One line of a completed order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderLine {
+    /// The product bought.
+    pub product: Product,
+    /// How many units; 1 when absent.
+    #[serde(default = "one")]
+    pub quantity: u32,
 }
 
 fn one() -> u32 {
@@ -194,14 +250,39 @@ impl Event {
             Event::AddedToCart { product, quantity }
             | Event::RemovedFromCart { product, quantity } => {
                 product.validate("product")?;
-                if *quantity == 0 || *quantity > MAX_QUANTITY {
+                check_quantity("quantity", *quantity)
+            }
+            Event::ProductImpression { product, .. } => product.validate("product"),
+            Event::ListViewed { category, list_id } => {
+                if category.is_none() && list_id.is_none() {
                     return Err(Error::invalid(
-                        "quantity",
-                        "an integer from 1 to 10000",
-                        quantity,
+                        "category",
+                        "a category path or a list_id",
+                        "neither",
                     ));
                 }
+                if let Some(category) = category {
+                    check_label("category", category, MAX_LABEL_BYTES)?;
+                }
+                if let Some(list_id) = list_id {
+                    check_label("list_id", list_id, MAX_LIST_BYTES)?;
+                }
                 Ok(())
+            }
+            Event::CartViewed { products } => {
+                check_products("products", products.as_deref().unwrap_or_default())
+            }
+            Event::CheckoutStarted { products, value } => {
+                check_products("products", products)?;
+                check_amount("value", *value)
+            }
+            Event::OrderCompleted { items, revenue } => {
+                check_count("items", items.len())?;
+                for (i, line) in items.iter().enumerate() {
+                    line.product.validate(&format!("items[{i}].product"))?;
+                    check_quantity(&format!("items[{i}].quantity"), line.quantity)?;
+                }
+                check_amount("revenue", *revenue)
             }
             Event::ProductsSearched { query, .. } => {
                 if query.len() > MAX_QUERY_BYTES {
@@ -216,15 +297,59 @@ impl Event {
         }
     }
 
-    /// The product this event is about, if it is about one.
+    /// The product this event is about, if it is about exactly one.
     pub fn product(&self) -> Option<&Product> {
         match self {
             Event::ProductViewed { product }
             | Event::ProductClicked { product, .. }
             | Event::AddedToCart { product, .. }
-            | Event::RemovedFromCart { product, .. } => Some(product),
-            Event::ProductsSearched { .. } => None,
+            | Event::RemovedFromCart { product, .. }
+            | Event::ProductImpression { product, .. } => Some(product),
+            Event::ProductsSearched { .. }
+            | Event::ListViewed { .. }
+            | Event::CartViewed { .. }
+            | Event::CheckoutStarted { .. }
+            | Event::OrderCompleted { .. } => None,
         }
+    }
+}
+
+fn check_quantity(field: &str, quantity: u32) -> Result<()> {
+    if quantity == 0 || quantity > MAX_QUANTITY {
+        return Err(Error::invalid(
+            field,
+            "an integer from 1 to 10000",
+            quantity,
+        ));
+    }
+    Ok(())
+}
+
+fn check_count(field: &str, count: usize) -> Result<()> {
+    if count > MAX_LINES {
+        return Err(Error::invalid(
+            field,
+            "at most 200 entries",
+            format!("{count} entries"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_products(field: &str, products: &[Product]) -> Result<()> {
+    check_count(field, products.len())?;
+    for (i, product) in products.iter().enumerate() {
+        product.validate(&format!("{field}[{i}]"))?;
+    }
+    Ok(())
+}
+
+fn check_amount(field: &str, amount: Option<f64>) -> Result<()> {
+    match amount {
+        Some(a) if !a.is_finite() || a < 0.0 => {
+            Err(Error::invalid(field, "a finite, non-negative number", a))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -338,6 +463,67 @@ mod tests {
         let product = event.product().unwrap();
         assert_eq!(product.top_category(), Some("家電"));
         assert_eq!(product.brand.as_deref(), Some("“Smart” 👟"));
+    }
+
+    #[test]
+    fn parses_the_whole_vocabulary() {
+        let events = [
+            r#"{"type":"product_impression","product":{"id":"1"},"widget":"search","position":3}"#,
+            r#"{"type":"list_viewed","category":"furniture.living_room"}"#,
+            r#"{"type":"list_viewed","list_id":"summer-sale"}"#,
+            r#"{"type":"cart_viewed","products":[{"id":"1"},{"id":"2"}]}"#,
+            r#"{"type":"cart_viewed"}"#,
+            r#"{"type":"checkout_started","products":[{"id":"1"}],"value":19.5}"#,
+            r#"{"type":"order_completed","items":[{"product":{"id":"1"},"quantity":2}],
+                "revenue":39}"#,
+            r#"{"type":"products_searched","query":"sofa","result_count":12}"#,
+        ];
+        for json in events {
+            Event::from_json(json).unwrap_or_else(|e| panic!("{json}: {e}"));
+        }
+    }
+
+    #[test]
+    fn names_the_bad_field_inside_lists() {
+        let cases = [
+            (
+                r#"{"type":"order_completed","items":[{"product":{"id":"1"}},
+                    {"product":{"id":"2","price":-1}}]}"#,
+                "`items[1].product.price`",
+            ),
+            (
+                r#"{"type":"order_completed","items":[{"product":{"id":"1"},"quantity":0}]}"#,
+                "`items[0].quantity`",
+            ),
+            (
+                r#"{"type":"order_completed","items":[],"revenue":"NaN"}"#,
+                "`revenue`: expected a finite",
+            ),
+            (
+                r#"{"type":"cart_viewed","products":[{"id":" "}]}"#,
+                "`products[0].id`",
+            ),
+            (
+                r#"{"type":"list_viewed"}"#,
+                "`category`: expected a category path or a list_id",
+            ),
+            (r#"{"type":"checkout_started","value":-5}"#, "`value`"),
+        ];
+        for (json, needle) in cases {
+            let err = Event::from_json(json).unwrap_err();
+            assert_eq!(err.code(), "invalid_field", "{json}");
+            assert!(err.to_string().contains(needle), "{json}: {err}");
+        }
+        let lines: Vec<String> = (0..201).map(|i| format!(r#"{{"id":"{i}"}}"#)).collect();
+        let json = format!(
+            r#"{{"type":"cart_viewed","products":[{}]}}"#,
+            lines.join(",")
+        );
+        let err = Event::from_json(&json).unwrap_err();
+        assert!(
+            err.to_string().contains("`products`: expected at most 200"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //!
 //! - [`event`]: what a shopper did, validated;
 //! - [`profile`] and [`affinity`]: the bounded, decayed local profile;
+//! - [`engagement`]: recency, frequency and depth of visits, an estimate the page may read;
 //! - [`features`]: profile + candidates → the model's input rows (the feature contract);
 //! - [`model`] (cargo feature `model`): the tract-onnx scorer and its contract checks;
 //! - [`ranker`]: scores → an explained order blended with the server's;
@@ -23,6 +24,7 @@
 #![warn(missing_docs)]
 
 pub mod affinity;
+pub mod engagement;
 pub mod error;
 pub mod event;
 pub mod features;

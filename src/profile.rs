@@ -9,12 +9,13 @@ use std::collections::VecDeque;
 use serde::{Deserialize, Serialize};
 
 use crate::affinity::{AffinityTable, Decayed};
+use crate::engagement::{Action, Engagement, EngagementEstimate};
 use crate::error::{Error, Result};
 use crate::event::{top_category, Event, Product};
 
-/// The version of the stored profile's shape. Bump it, and add a migration in
-/// [`Profile::from_json`], whenever the serialized form changes.
-pub const PROFILE_SCHEMA: u32 = 1;
+/// The version of the stored profile's shape. Bump it, and add a step to [`migrate`],
+/// whenever the serialized form changes.
+pub const PROFILE_SCHEMA: u32 = 2;
 /// Inactivity after which the next event starts a new session.
 pub const SESSION_TIMEOUT_MS: f64 = 30.0 * 60.0 * 1000.0;
 /// How many recently seen items the profile remembers.
@@ -32,6 +33,9 @@ const VIEW_WEIGHT: f64 = 1.0;
 const CLICK_WEIGHT: f64 = 1.5;
 const CART_WEIGHT: f64 = 4.0;
 const REMOVE_WEIGHT: f64 = -2.0;
+const PURCHASE_WEIGHT: f64 = 6.0;
+/// Opening a category page says less than opening a product of it.
+const LIST_WEIGHT: f64 = 0.5;
 
 /// Tunables for a profile.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -80,6 +84,7 @@ pub struct Session {
 
 /// Lifetime counters, for engagement and for the aggregated sync.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Totals {
     /// Every accepted event.
     pub events: u64,
@@ -93,6 +98,16 @@ pub struct Totals {
     pub searches: u64,
     /// Sessions started.
     pub sessions: u64,
+    /// Products shown in lists and widgets.
+    pub impressions: u64,
+    /// Category and list pages opened.
+    pub list_views: u64,
+    /// Times the cart was looked at.
+    pub cart_views: u64,
+    /// Checkouts started.
+    pub checkouts: u64,
+    /// Orders completed.
+    pub orders: u64,
 }
 
 /// The local profile.
@@ -122,6 +137,8 @@ pub struct Profile {
     pub session: Session,
     /// Lifetime counters.
     pub totals: Totals,
+    /// Recency, frequency and depth of visits.
+    pub engagement: Engagement,
 }
 
 impl Default for Profile {
@@ -147,6 +164,7 @@ impl Profile {
             cart: Vec::new(),
             session: Session::default(),
             totals: Totals::default(),
+            engagement: Engagement::default(),
         }
     }
 
@@ -173,9 +191,10 @@ impl Profile {
             self.clock_ms
         };
         self.clock_ms = now;
-        self.touch_session(now);
+        let new_visit = self.touch_session(now);
         self.totals.events += 1;
 
+        let mut action = Action::Browse;
         match event {
             Event::ProductViewed { product } => {
                 self.totals.views += 1;
@@ -189,20 +208,51 @@ impl Profile {
             }
             Event::AddedToCart { product, .. } => {
                 self.totals.cart_adds += 1;
+                action = Action::Commit;
                 self.engage(product, CART_WEIGHT, now);
-                if !self.cart.contains(&product.id) {
-                    if self.cart.len() >= CART_CAPACITY {
-                        self.cart.remove(0);
-                    }
-                    self.cart.push(product.id.clone());
-                }
+                self.put_in_cart(&product.id);
             }
             Event::RemovedFromCart { product, .. } => {
                 self.engage(product, REMOVE_WEIGHT, now);
                 self.cart.retain(|id| id != &product.id);
             }
             Event::ProductsSearched { .. } => self.totals.searches += 1,
+            Event::ProductImpression { .. } => self.totals.impressions += 1,
+            Event::ListViewed { category, .. } => {
+                self.totals.list_views += 1;
+                if let Some(category) = category {
+                    self.engage_category(category, LIST_WEIGHT, now);
+                }
+            }
+            Event::CartViewed { products } => {
+                self.totals.cart_views += 1;
+                // The page knows its cart better than a trail of add and remove events does.
+                if let Some(products) = products {
+                    self.cart.clear();
+                    for product in products {
+                        self.put_in_cart(&product.id);
+                    }
+                }
+            }
+            Event::CheckoutStarted { .. } => {
+                self.totals.checkouts += 1;
+                action = Action::Commit;
+            }
+            Event::OrderCompleted { items, .. } => {
+                self.totals.orders += 1;
+                action = Action::Commit;
+                for line in items {
+                    self.engage(&line.product, PURCHASE_WEIGHT, now);
+                    self.cart.retain(|id| id != &line.product.id);
+                }
+            }
         }
+        self.engagement.record(action, now, new_visit);
+    }
+
+    /// How engaged the shopper is, as of `now_ms`; it never leaves the device.
+    pub fn engagement(&self, now_ms: f64) -> EngagementEstimate {
+        self.engagement.estimate(now_ms.max(self.clock_ms))
     }
 
     /// The mean `ln(1 + price)` of the products the shopper engaged with, if any had a price.
@@ -231,8 +281,8 @@ impl Profile {
         }
         let mut lines = vec![format!(
             "{} actions recorded over {} visit(s): {} product views, {} clicks, {} cart additions, \
-             {} searches (the search words themselves are not kept).",
-            t.events, t.sessions, t.views, t.clicks, t.cart_adds, t.searches
+             {} orders, {} searches (the search words themselves are not kept).",
+            t.events, t.sessions, t.views, t.clicks, t.cart_adds, t.orders, t.searches
         )];
         let named = |table: &AffinityTable| -> Vec<String> {
             let total = table.total(now, half_life);
@@ -286,11 +336,7 @@ impl Profile {
     pub fn from_json(json: &str) -> Result<Self> {
         let value: serde_json::Value =
             serde_json::from_str(json).map_err(|e| Error::Corrupt(format!("profile: {e}")))?;
-        match value.get("schema").and_then(serde_json::Value::as_u64) {
-            Some(v) if v == u64::from(PROFILE_SCHEMA) => {}
-            Some(v) => return Err(Error::Corrupt(format!("profile schema {v} is not known"))),
-            None => return Err(Error::Corrupt("profile has no schema version".into())),
-        }
+        let value = migrate(value)?;
         let profile: Profile =
             serde_json::from_value(value).map_err(|e| Error::Corrupt(format!("profile: {e}")))?;
         if !(profile.config.half_life_ms.is_finite() && profile.config.half_life_ms > 0.0) {
@@ -301,9 +347,11 @@ impl Profile {
         Ok(profile)
     }
 
-    fn touch_session(&mut self, now: f64) {
+    /// Extends the current session, or starts one; true when it started one.
+    fn touch_session(&mut self, now: f64) -> bool {
         let expired = now - self.session.last_event_ms > SESSION_TIMEOUT_MS;
-        if self.session.events == 0 || expired {
+        let starts = self.session.events == 0 || expired;
+        if starts {
             self.session = Session {
                 started_ms: now,
                 last_event_ms: now,
@@ -313,20 +361,35 @@ impl Profile {
         }
         self.session.last_event_ms = now;
         self.session.events = self.session.events.saturating_add(1);
+        starts
+    }
+
+    fn put_in_cart(&mut self, id: &str) {
+        if !self.cart.iter().any(|held| held == id) {
+            if self.cart.len() >= CART_CAPACITY {
+                self.cart.remove(0);
+            }
+            self.cart.push(id.to_owned());
+        }
+    }
+
+    fn engage_category(&mut self, category: &str, weight: f64, now: f64) {
+        let half_life = self.config.half_life_ms;
+        self.categories
+            .bump(category, weight, now, half_life, CATEGORY_CAPACITY);
+        self.top_categories.bump(
+            top_category(category),
+            weight,
+            now,
+            half_life,
+            TOP_CATEGORY_CAPACITY,
+        );
     }
 
     fn engage(&mut self, product: &Product, weight: f64, now: f64) {
         let half_life = self.config.half_life_ms;
         if let Some(category) = &product.category {
-            self.categories
-                .bump(category, weight, now, half_life, CATEGORY_CAPACITY);
-            self.top_categories.bump(
-                top_category(category),
-                weight,
-                now,
-                half_life,
-                TOP_CATEGORY_CAPACITY,
-            );
+            self.engage_category(category, weight, now);
         } else {
             // Products without a category still count toward the shopper's overall strength.
             self.top_categories
@@ -368,6 +431,39 @@ impl Profile {
     }
 }
 
+/// Brings a stored profile of any known schema up to [`PROFILE_SCHEMA`], one step at a time.
+fn migrate(mut value: serde_json::Value) -> Result<serde_json::Value> {
+    loop {
+        let schema = value
+            .get("schema")
+            .and_then(serde_json::Value::as_u64)
+            .ok_or_else(|| Error::Corrupt("profile has no schema version".into()))?;
+        match schema {
+            v if v == u64::from(PROFILE_SCHEMA) => return Ok(value),
+            1 => value = schema_1_to_2(value)?,
+            v => return Err(Error::Corrupt(format!("profile schema {v} is not known"))),
+        }
+    }
+}
+
+/// Schema 2 added engagement and more counters: seed engagement from the lifetime counters,
+/// as of the profile's clock, so a returning shopper is not taken for a new one.
+fn schema_1_to_2(mut value: serde_json::Value) -> Result<serde_json::Value> {
+    let count = |key: &str| value["totals"][key].as_u64().unwrap_or(0);
+    let (visits, actions, commitments) = (count("sessions"), count("events"), count("cart_adds"));
+    let clock = value["clock_ms"].as_f64().unwrap_or(0.0);
+    let engagement = Engagement::seeded(visits, actions, commitments, clock);
+    let object = value
+        .as_object_mut()
+        .ok_or_else(|| Error::Corrupt("profile is not an object".into()))?;
+    object.insert(
+        "engagement".into(),
+        serde_json::to_value(engagement).map_err(|e| Error::Corrupt(e.to_string()))?,
+    );
+    object.insert("schema".into(), 2.into());
+    Ok(value)
+}
+
 /// The price band of a price: bands double in width, `p0` below 1, `p1` for [1, 2), … `p15`
 /// for 16384 and above.
 pub fn price_band(price: f64) -> String {
@@ -392,6 +488,150 @@ mod tests {
                 price: Some(price),
             },
         }
+    }
+
+    fn product(id: &str, category: &str) -> Product {
+        Product {
+            id: id.into(),
+            category: Some(category.into()),
+            brand: None,
+            price: Some(10.0),
+        }
+    }
+
+    #[test]
+    fn impressions_count_but_move_no_affinity() {
+        let mut p = Profile::default();
+        let shown = Event::ProductImpression {
+            product: product("1", "furniture.sofa"),
+            widget: None,
+            position: Some(0),
+        };
+        p.apply(&shown, 1_000.0);
+        assert_eq!(p.totals.impressions, 1);
+        assert_eq!(p.categories.total(1_000.0, p.half_life_ms()), 0.0);
+        assert!(p.recent.is_empty());
+    }
+
+    #[test]
+    fn an_order_is_the_strongest_signal_and_empties_those_cart_lines() {
+        let mut p = Profile::default();
+        let sofa = product("1", "furniture.sofa");
+        let added = Event::AddedToCart {
+            product: sofa.clone(),
+            quantity: 1,
+        };
+        p.apply(&added, 1_000.0);
+        p.apply(&view("2", "electronics.tv", "lg", 500.0), 2_000.0);
+        let order = Event::OrderCompleted {
+            items: vec![crate::event::OrderLine {
+                product: sofa,
+                quantity: 1,
+            }],
+            revenue: Some(10.0),
+        };
+        p.apply(&order, 3_000.0);
+        assert!(p.cart.is_empty());
+        assert_eq!(p.totals.orders, 1);
+        let hl = p.half_life_ms();
+        assert!(p.top_categories.share("furniture", 3_000.0, hl) > 0.9);
+    }
+
+    #[test]
+    fn a_viewed_cart_replaces_the_believed_one() {
+        let mut p = Profile::default();
+        let added = Event::AddedToCart {
+            product: product("1", "a"),
+            quantity: 1,
+        };
+        p.apply(&added, 1_000.0);
+        let viewed = Event::CartViewed {
+            products: Some(vec![product("2", "a"), product("3", "b")]),
+        };
+        p.apply(&viewed, 2_000.0);
+        assert_eq!(p.cart, vec!["2".to_owned(), "3".to_owned()]);
+        p.apply(&Event::CartViewed { products: None }, 3_000.0);
+        assert_eq!(p.cart.len(), 2, "a cart view without lines changes nothing");
+    }
+
+    #[test]
+    fn a_schema_1_profile_migrates_with_its_history() {
+        let mut p = Profile::default();
+        for i in 0..5 {
+            p.apply(&view(&i.to_string(), "a.b", "c", 5.0), 1e12 + f64::from(i));
+        }
+        let mut v1: serde_json::Value = serde_json::from_str(&p.to_json()).unwrap();
+        let object = v1.as_object_mut().unwrap();
+        object.remove("engagement");
+        object.insert("schema".into(), 1.into());
+        let totals = object["totals"].as_object_mut().unwrap();
+        for key in [
+            "impressions",
+            "list_views",
+            "cart_views",
+            "checkouts",
+            "orders",
+        ] {
+            totals.remove(key);
+        }
+
+        let migrated = Profile::from_json(&v1.to_string()).unwrap();
+        assert_eq!(migrated.totals, p.totals);
+        assert_eq!(migrated.categories, p.categories);
+        let estimate = migrated.engagement(1e12 + 10.0);
+        assert!((estimate.depth - 5.0).abs() < 1e-6, "{estimate:?}");
+        assert!(migrated.to_json().contains(r#""schema":2"#));
+    }
+
+    #[test]
+    fn stays_under_32_kib_after_a_million_varied_events() {
+        let mut rng = crate::offline::rng::SplitMix64::new(7);
+        let mut p = Profile::default();
+        let mut now = 1.5e12;
+        let label = |rng: &mut crate::offline::rng::SplitMix64, n: usize, what: &str| {
+            format!(
+                "{what}-{}-“ünïcode”-{}",
+                rng.below(n),
+                "x".repeat(rng.below(40))
+            )
+        };
+        for _ in 0..1_000_000 {
+            now += 1_000.0 + rng.below(3_600_000) as f64 * rng.below(2) as f64;
+            let product = Product {
+                id: format!("{}{}", rng.below(1_000_000), "p".repeat(rng.below(100))),
+                category: Some(format!(
+                    "{}.{}",
+                    label(&mut rng, 40, "top"),
+                    label(&mut rng, 400, "leaf")
+                )),
+                brand: Some(label(&mut rng, 3_000, "brand")),
+                price: Some(rng.below(100_000) as f64 / 7.0),
+            };
+            let event = match rng.below(10) {
+                0 => Event::AddedToCart {
+                    product,
+                    quantity: 1,
+                },
+                1 => Event::ProductClicked {
+                    product,
+                    widget: None,
+                    position: None,
+                },
+                2 => Event::ProductImpression {
+                    product,
+                    widget: None,
+                    position: None,
+                },
+                _ => Event::ProductViewed { product },
+            };
+            p.apply(&event, now);
+        }
+        let json = p.to_json();
+        eprintln!("profile after 10^6 events: {} bytes", json.len());
+        assert!(json.len() <= 32 * 1024, "{} bytes", json.len());
+        // Floats may come back one ulp off (serde_json's fast parser), so compare the rest.
+        let back = Profile::from_json(&json).unwrap();
+        assert!(back.totals == p.totals && back.cart == p.cart && back.recent == p.recent);
     }
 
     #[test]

@@ -190,6 +190,40 @@ fn a_zero_brand_cap_is_refused_by_name() {
 }
 
 #[wasm_bindgen_test]
+fn orders_and_engagement_go_through_the_page_api() {
+    let vitrine = start("test-order");
+    let order = js_sys::JSON::parse(
+        r#"{"type":"order_completed","revenue":20,
+            "items":[{"product":{"id":"1","category":"家電.冷蔵庫","price":20},"quantity":1}]}"#,
+    )
+    .unwrap();
+    vitrine.track(order).unwrap();
+    let bad = js_sys::JSON::parse(
+        r#"{"type":"order_completed","items":[{"product":{"id":"2","price":-1}}]}"#,
+    )
+    .unwrap();
+    let error = vitrine.track(bad).unwrap_err();
+    assert_eq!(code_of(&error), "invalid_field");
+    assert!(
+        message_of(&error).contains("items[0].product.price"),
+        "{}",
+        message_of(&error)
+    );
+
+    let engagement = vitrine.engagement().unwrap();
+    let level = js_sys::Reflect::get(&engagement, &"level".into()).unwrap();
+    assert_eq!(level.as_string().as_deref(), Some("new"));
+    let score = js_sys::Reflect::get(&engagement, &"score".into()).unwrap();
+    assert!(score.as_f64().is_some_and(|s| s > 0.0 && s <= 1.0));
+    let described = vitrine.describe_profile().join(" ");
+    assert!(
+        described.contains("1 orders") && described.contains("家電"),
+        "{described}"
+    );
+    vitrine.erase();
+}
+
+#[wasm_bindgen_test]
 fn a_bad_item_keeps_the_server_order_and_names_the_attribute() {
     let vitrine = start("test-bad-item");
     vitrine

@@ -50,6 +50,26 @@ export interface VitrineConfig {
   strict?: boolean;
   /** Receives every error Vitrine does not throw. */
   onError?: (error: VitrineError) => void;
+  /** Called once tracking is ready, with this shopper's engagement, so the page can show its
+   * own retention nudge. The estimate is computed and kept on the device. */
+  onEngagement?: (engagement: Engagement) => void;
+}
+
+/** How engaged the shopper is; see `src/engagement.rs` for how each figure is made. */
+export interface Engagement {
+  /** Days between the previous visit's end and the latest activity (0 on a first visit). */
+  recency_days: number;
+  /** Days since the latest activity. */
+  idle_days: number;
+  /** Visits over about the last month (decayed count). */
+  visits: number;
+  /** Mean actions per visit. */
+  depth: number;
+  /** 0 (none) to 1. */
+  score: number;
+  /** 0 to 1: how likely the shopper is drifting away, given how engaged they were. */
+  churn_risk: number;
+  level: "new" | "engaged" | "casual" | "at_risk" | "lapsed";
 }
 
 /** An error from Vitrine: `code` is stable, `message` names the field and what was expected. */
@@ -104,6 +124,8 @@ export interface VitrineHandle {
   profile(): unknown;
   /** The profile in plain words, one sentence per fact. */
   describeProfile(): string[];
+  /** This shopper's engagement estimate; `null` when Vitrine is not running. */
+  engagement(): Engagement | null;
   /** Sends the due signal batch now; resolves to whether nothing is left unsent. */
   sync(): Promise<boolean>;
   /** Writes the profile to storage now. */
@@ -133,7 +155,21 @@ export type TrackedEvent =
     }
   | { type: "added_to_cart"; product: Product; quantity?: number }
   | { type: "removed_from_cart"; product: Product; quantity?: number }
-  | { type: "products_searched"; query: string; result_count?: number };
+  | { type: "products_searched"; query: string; result_count?: number }
+  | {
+      type: "product_impression";
+      product: Product;
+      widget?: "search" | "recommendations" | "cart";
+      position?: number;
+    }
+  | { type: "list_viewed"; category?: string; list_id?: string }
+  | { type: "cart_viewed"; products?: Product[] }
+  | { type: "checkout_started"; products?: Product[]; value?: number }
+  | {
+      type: "order_completed";
+      items: { product: Product; quantity?: number }[];
+      revenue?: number;
+    };
 
 /** Options the wasm core reads; the rest are handled here. */
 const CORE_OPTIONS = [
@@ -151,7 +187,7 @@ const CORE_OPTIONS = [
   "persistDelayMs",
 ] as const;
 
-const WRAPPER_OPTIONS = ["modelUrl", "wasmUrl", "strict", "onError"];
+const WRAPPER_OPTIONS = ["modelUrl", "wasmUrl", "strict", "onError", "onEngagement"];
 
 /**
  * Starts Vitrine in this page: tracking first, then the model, then re-ranking.
@@ -189,6 +225,13 @@ export async function start(config: VitrineConfig = {}): Promise<VitrineHandle> 
     return inert(timings);
   }
   timings.trackingReady = now();
+  if (config.onEngagement) {
+    try {
+      config.onEngagement(core.engagement() as Engagement);
+    } catch (e) {
+      report(asVitrineError(e));
+    }
+  }
 
   const ready = loadModelAndRerank(core, config, timings, report);
   return handle(core, ready, timings, config, report);
@@ -257,6 +300,7 @@ function handle(
     scan: () => guard(undefined, () => core.scan()),
     profile: () => guard(null, () => core.profile()),
     describeProfile: () => guard([], () => core.describeProfile()),
+    engagement: () => guard(null, () => core.engagement() as Engagement),
     sync: async () => {
       try {
         return await core.sync();
@@ -283,6 +327,7 @@ function inert(timings: Timings, reason?: string): VitrineHandle {
     scan: () => {},
     profile: () => null,
     describeProfile: () => [],
+    engagement: () => null,
     sync: async () => false,
     flush: () => {},
     erase: () => {},

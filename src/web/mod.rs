@@ -126,6 +126,19 @@ impl Vitrine {
         state.profile.describe(js_sys::Date::now())
     }
 
+    /// How engaged this shopper is (recency, frequency, depth, a score and a churn risk), for
+    /// the page's own retention nudge. It never leaves the device.
+    pub fn engagement(&self) -> Result<JsValue, JsValue> {
+        to_plain(
+            &self
+                .engine
+                .state
+                .borrow()
+                .profile
+                .engagement(js_sys::Date::now()),
+        )
+    }
+
     /// Sends the due signal batch now, if the interval and the privacy budget allow one.
     /// Resolves to whether nothing is left waiting for the collector.
     pub fn sync(&self) -> js_sys::Promise {

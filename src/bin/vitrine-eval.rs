@@ -29,7 +29,7 @@ usage: vitrine-eval --format rees46|diginetica|online-retail --train <file> --te
                     [--json] [--model <onnx>] [--seed N] [--categories <file>]
                     [--copurchase <file>]
        vitrine-eval --format online-retail --train <file> --write-copurchase <out>
-                    [--top-k 10] [--min-count 2]
+                    [--top-k 5] [--min-count 2]
        vitrine-eval --format <format> --split <file> --write-train <out> --write-test <out>
                     [--test-fraction 0.2]
        vitrine-eval --help";
@@ -436,7 +436,7 @@ fn write_copurchase(train: &Path, out: &Path, args: &Args) -> Result<()> {
     );
     let table = CoPurchase::from_baskets(
         &log.sessions,
-        args.top_k.unwrap_or(10),
+        args.top_k.unwrap_or(5),
         args.min_count.unwrap_or(2),
         &source,
     );

@@ -124,9 +124,9 @@ pub fn completions(replay: &Replay<'_>, index: usize) -> Vec<Completion> {
     lists
 }
 
-/// Ranks every completion list of the baskets `range` of `replay` with the server order, the co-purchase
-/// table, the rule and (when given) the model: a board named `server`, `copurchase`, `rule`
-/// and `model`. `progress` is told `(baskets done, baskets in all)`.
+/// Ranks every completion list of the baskets `range` of `replay` with the server order,
+/// the co-purchase table, the rule and (when given) the model: a board named `server`,
+/// `copurchase`, `rule` and `model`. `progress` is told `(baskets done, baskets in all)`.
 ///
 /// # Errors
 /// The model's first error.

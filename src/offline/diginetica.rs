@@ -107,12 +107,27 @@ pub fn read(mut reader: impl BufRead, categories: &Categories) -> io::Result<Ses
     let header = csv::read_header(&mut reader, ';')?;
     let at = csv::locate(&header, VIEW_COLUMNS)?;
     let mut log = SessionLog::default();
+    let mut views = Vec::new();
     for_each_row(reader, |number, text| {
         match parse_view(text, header.len(), at, categories, number) {
-            Ok((user, session, interaction)) => log.push(&user, &session, interaction),
+            Ok(view) => views.push(view),
             Err(reason) => log.skip(number, reason),
         }
     })?;
+    // The log leaves `user_id` at NA on some rows of a session whose other rows name the
+    // user: a session belongs to the user any of its rows names.
+    let mut user_of: HashMap<String, String> = HashMap::new();
+    for (user, session, _) in &views {
+        if !user.is_empty() {
+            user_of
+                .entry(session.clone())
+                .or_insert_with(|| user.clone());
+        }
+    }
+    for (_, session, interaction) in views {
+        let user = user_of.get(&session).map_or("", String::as_str);
+        log.push(user, &session, interaction);
+    }
     Ok(log.finish())
 }
 
@@ -208,9 +223,10 @@ mod tests {
         let text = "session_id;user_id;item_id;timeframe;eventdate\r\n\
                     1;NA;10;5000;2016-05-09\r\n\
                     1;NA;99;1000;2016-05-09\r\n\
-                    2;42;13;0;2016-05-10\r\n";
+                    2;42;13;0;2016-05-10\r\n\
+                    2;NA;11;9;2016-05-10\r\n";
         let log = read(text.as_bytes(), &categories()).unwrap();
-        assert_eq!((log.rows, log.skipped, log.sessions.len()), (3, 0, 2));
+        assert_eq!((log.rows, log.skipped, log.sessions.len()), (4, 0, 2));
         let first = &log.sessions[0];
         assert_eq!(first.user_id, "", "NA is an anonymous shopper");
         let ids: Vec<&str> = first
@@ -231,6 +247,11 @@ mod tests {
             4000.0
         );
         assert_eq!(log.sessions[1].user_id, "42");
+        assert_eq!(
+            log.sessions[1].interactions.len(),
+            2,
+            "an NA row joins its session's user"
+        );
         assert_eq!(
             log.sessions[1].interactions[0].category_id.as_deref(),
             Some("8")

@@ -103,8 +103,8 @@ impl Scoreboard {
         }
         let new = self.results().first().map_or(0, |(_, m)| m.groups_new);
         text.push_str(&format!(
-            "{} lists of {} candidates on average; {} with a target new to its session, {} with a \
-             target training had seen\n",
+            "{} lists of {} candidates on average; {} with a target new to its session,\n\
+             {} with a target training had seen\n",
             self.groups,
             self.rows.checked_div(self.groups).unwrap_or(0),
             new,

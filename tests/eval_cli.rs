@@ -191,6 +191,19 @@ fn bad_flags_are_refused_with_the_usage() {
 }
 
 #[test]
+fn a_model_that_breaks_the_contract_is_refused_by_name() {
+    let rees46 = rees46_args();
+    let mut args = strs(&rees46);
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/wrong_version.onnx");
+    args.extend(["--model", path(&model)]);
+    let out = eval(&args);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot load the model"), "{stderr}");
+    assert!(stderr.contains("vitrine.feature_version"), "{stderr}");
+}
+
+#[test]
 fn diginetica_takes_categories_from_beside_train() {
     let report = eval_json(&[
         "--format",

@@ -15,6 +15,10 @@
 //! - cancellations (`InvoiceNo` starting with `C`) and lines with a quantity below 1;
 //! - postage, fees and manual lines: a product's StockCode starts with a digit (`85123A`,
 //!   `22423`), while `POST`, `DOT`, `M`, `C2`, `BANK CHARGES` or `gift_0001_40` do not.
+//!
+//! A line of more than 10,000 units fails the SDK's own event validation
+//! ([`MAX_QUANTITY`](crate::event::MAX_QUANTITY)) and is skipped like a bad row (the shared
+//! files top out at 2,880).
 
 use std::io::{self, BufRead};
 

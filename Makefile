@@ -7,13 +7,14 @@ export WASM_BINDGEN_TEST_TIMEOUT ?= 120
 CARGO ?= cargo
 ADDR ?= 127.0.0.1:8080
 
-.PHONY: help setup sdk demo test test-native test-wasm test-e2e test-model lint model measure
+.PHONY: help setup sdk demo test test-native test-wasm test-e2e test-model lint model measure eval
 
 help:
 	@echo "make demo   build everything and serve the demo store on http://$(ADDR)"
 	@echo "make test   run every test (native, wasm in Chromium, end-to-end, training)"
 	@echo "make model  retrain models/ranker.onnx from ../shared/data"
 	@echo "make measure  print start-up timings of the SDK on the demo home page"
+	@echo "make eval   held-out figures of server order, rule and model on each shared log"
 
 setup:
 	@scripts/setup.sh
@@ -60,3 +61,27 @@ model: setup
 measure: sdk
 	$(CARGO) build --release -p vitrine-demo
 	cd tests/e2e && node measure-start.mjs
+
+# Each shared log split by time (last 20% of sessions as test), then vitrine-eval on it.
+EVAL := target/release/vitrine-eval
+EVAL_DIR := models/build/eval
+DATA := ../shared/data
+
+eval:
+	$(CARGO) build --release --bin vitrine-eval
+	mkdir -p $(EVAL_DIR)
+	$(EVAL) --format rees46 --split $(DATA)/rees46/2019-10-01-sessions.csv \
+		--write-train $(EVAL_DIR)/rees46-train.csv --write-test $(EVAL_DIR)/rees46-test.csv
+	$(EVAL) --format rees46 --train $(EVAL_DIR)/rees46-train.csv \
+		--test $(EVAL_DIR)/rees46-test.csv
+	$(EVAL) --format diginetica --split $(DATA)/diginetica/train-item-views-sample.csv \
+		--write-train $(EVAL_DIR)/diginetica-train.csv \
+		--write-test $(EVAL_DIR)/diginetica-test.csv
+	$(EVAL) --format diginetica --train $(EVAL_DIR)/diginetica-train.csv \
+		--test $(EVAL_DIR)/diginetica-test.csv \
+		--categories $(DATA)/diginetica/product-categories.csv
+	$(EVAL) --format online-retail --split $(DATA)/online-retail/2010-12-01-to-07-baskets.csv \
+		--write-train $(EVAL_DIR)/online-retail-train.csv \
+		--write-test $(EVAL_DIR)/online-retail-test.csv
+	$(EVAL) --format online-retail --train $(EVAL_DIR)/online-retail-train.csv \
+		--test $(EVAL_DIR)/online-retail-test.csv

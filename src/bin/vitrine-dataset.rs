@@ -20,9 +20,8 @@ use std::process::ExitCode;
 use serde_json::json;
 use vitrine::features::{FEATURE_COUNT, FEATURE_NAMES, FEATURE_VERSION};
 use vitrine::offline::candidates::{Group, ProtocolConfig, Replay};
-use vitrine::offline::metrics::{target_rank, MetricsAccumulator, RankingMetrics};
+use vitrine::offline::evaluate::{replay_sessions, Scoreboard, Scorer};
 use vitrine::offline::{rees46, split};
-use vitrine::ranker::rule_scores;
 
 type Result<T, E = Box<dyn Error>> = std::result::Result<T, E>;
 
@@ -133,8 +132,8 @@ fn run(args: Args) -> Result<()> {
 
     let baseline = json!({
         "protocol": protocol_json(&replay),
-        "train": train_stats.to_json(),
-        "test": test_stats.to_json(),
+        "train": split_json(&train_stats),
+        "test": split_json(&test_stats),
     });
     let path = args.out.join("baseline_metrics.json");
     fs::write(&path, serde_json::to_string_pretty(&baseline)? + "\n")?;
@@ -146,27 +145,14 @@ fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-/// Counts and baseline metrics of one split.
-struct SplitStats {
-    groups: usize,
-    rows: usize,
-    known_targets: usize,
-    server: MetricsAccumulator,
-    rule: MetricsAccumulator,
-}
-
-impl SplitStats {
-    fn to_json(&self) -> serde_json::Value {
-        let (server, rule): (RankingMetrics, RankingMetrics) =
-            (self.server.finish(), self.rule.finish());
-        json!({
-            "groups": self.groups,
-            "rows": self.rows,
-            "targets_seen_in_training": self.known_targets,
-            "server": server,
-            "rule": rule,
-        })
-    }
+fn split_json(board: &Scoreboard) -> serde_json::Value {
+    json!({
+        "groups": board.groups,
+        "rows": board.rows,
+        "targets_seen_in_training": board.known_targets,
+        "server": board.metrics("server"),
+        "rule": board.metrics("rule"),
+    })
 }
 
 fn protocol_json(replay: &Replay<'_>) -> serde_json::Value {
@@ -187,7 +173,7 @@ fn write_split(
     out: &Path,
     next_group: &mut usize,
     mut golden: Option<&mut Vec<serde_json::Value>>,
-) -> Result<SplitStats> {
+) -> Result<Scoreboard> {
     let path = out.join(format!("{name}.csv"));
     let mut csv = BufWriter::new(File::create(&path)?);
     writeln!(
@@ -196,43 +182,32 @@ fn write_split(
         FEATURE_NAMES.join(",")
     )?;
 
-    let mut stats = SplitStats {
-        groups: 0,
-        rows: 0,
-        known_targets: 0,
-        server: MetricsAccumulator::default(),
-        rule: MetricsAccumulator::default(),
-    };
     let total = sessions.len();
-    for (done, index) in sessions.enumerate() {
-        for group in replay.groups(index) {
-            let rule = rule_scores(&group.features);
-            write_group(&mut csv, *next_group, &group, &rule)?;
-            stats.server.add(group.target + 1, group.target_new);
-            stats
-                .rule
-                .add(target_rank(&rule, group.target), group.target_new);
-            stats.groups += 1;
-            stats.rows += group.candidates.len();
-            stats.known_targets += usize::from(group.target_known);
+    let no_model: Option<Scorer<'_, Box<dyn Error>>> = None;
+    let board = replay_sessions(
+        replay,
+        sessions,
+        no_model,
+        |group, rule| {
+            write_group(&mut csv, *next_group, group, rule)?;
             if let Some(picks) = golden.as_deref_mut() {
-                pick_golden(picks, *next_group, &group);
+                pick_golden(picks, *next_group, group);
             }
             *next_group += 1;
-        }
-        if (done + 1).is_multiple_of(500) || done + 1 == total {
-            eprintln!(
-                "{name}: {}/{total} sessions, {} groups",
-                done + 1,
-                stats.groups
-            );
-        }
-    }
+            Ok(())
+        },
+        |done, total_sessions| {
+            if done.is_multiple_of(500) || done == total_sessions {
+                eprintln!("{name}: {done}/{total} sessions");
+            }
+        },
+    )?;
     csv.flush()?;
-    eprintln!("wrote {} ({} rows)", path.display(), stats.rows);
-    eprintln!("  {name} server order: {}", stats.server.finish());
-    eprintln!("  {name} rule:         {}", stats.rule.finish());
-    Ok(stats)
+    eprintln!("wrote {} ({} rows)", path.display(), board.rows);
+    for (ranker, metrics) in board.results() {
+        eprintln!("  {name} {ranker:<7} {metrics}");
+    }
+    Ok(board)
 }
 
 fn write_group(csv: &mut impl Write, group_id: usize, group: &Group, rule: &[f32]) -> Result<()> {

@@ -90,7 +90,7 @@ pub struct Replay<'a> {
 
 impl<'a> Replay<'a> {
     /// Prepares a replay of `sessions`, which must be ordered by start time (as
-    /// [`Rees46Log::sessions`](crate::offline::rees46::Rees46Log::sessions) is); the first
+    /// [`SessionLog::sessions`](crate::offline::session::SessionLog::sessions) is); the first
     /// `training` of them build the catalogue. History is looked up among all of them,
     /// whichever split they belong to: on a device the profile would hold them all.
     ///
@@ -99,8 +99,11 @@ impl<'a> Replay<'a> {
     pub fn new(sessions: &'a [ShopperSession], training: usize, config: ProtocolConfig) -> Self {
         let catalogue = Catalogue::from_sessions(&sessions[..training]);
         let mut by_user: HashMap<&str, Vec<usize>> = HashMap::new();
+        // An anonymous shopper (empty user id) has no earlier sessions we could know of.
         for (i, session) in sessions.iter().enumerate() {
-            by_user.entry(session.user_id.as_str()).or_default().push(i);
+            if !session.user_id.is_empty() {
+                by_user.entry(session.user_id.as_str()).or_default().push(i);
+            }
         }
         Replay {
             sessions,
@@ -114,6 +117,11 @@ impl<'a> Replay<'a> {
     /// The protocol's parameters.
     pub fn config(&self) -> ProtocolConfig {
         self.config
+    }
+
+    /// The sessions replayed, training ones first.
+    pub fn sessions(&self) -> &'a [ShopperSession] {
+        self.sessions
     }
 
     /// The training catalogue.
@@ -165,7 +173,8 @@ impl<'a> Replay<'a> {
 
     /// A fresh profile with this shopper's interactions from before session `index` started:
     /// those of sessions that started earlier, in time order, cut at this session's start so
-    /// that an overlapping session (another tab) cannot leak later actions.
+    /// that an overlapping session (another tab) cannot leak later actions. Time decides, not
+    /// the index: sessions read from two files (train, test) may interleave.
     fn history_before(&self, index: usize) -> Profile {
         let session = &self.sessions[index];
         let start = session.started_ms();
@@ -176,7 +185,7 @@ impl<'a> Replay<'a> {
 
         let mut past: Vec<&Interaction> = earlier
             .iter()
-            .take_while(|&&j| j < index)
+            .filter(|&&j| j != index)
             .flat_map(|&j| &self.sessions[j].interactions)
             .filter(|i| i.at_ms < start)
             .collect();
@@ -255,9 +264,9 @@ impl<'a> Replay<'a> {
     }
 }
 
-/// Sorts by popularity, ties by product id, then inserts the products without popularity at
-/// random positions, and numbers the result.
-fn server_order(listed: Vec<(u32, Candidate)>, rng: &mut SplitMix64) -> Vec<Candidate> {
+/// Sorts `(popularity, candidate)` pairs by popularity, ties by product id, then inserts the
+/// products without popularity at random positions, and numbers the result.
+pub fn server_order(listed: Vec<(u32, Candidate)>, rng: &mut SplitMix64) -> Vec<Candidate> {
     let (mut unknown, mut known): (Vec<_>, Vec<_>) = listed.into_iter().partition(|c| c.0 == 0);
     known.sort_by(|a, b| server_cmp((a.0, &a.1.product.id), (b.0, &b.1.product.id)));
     unknown.sort_by(|a, b| a.1.product.id.cmp(&b.1.product.id));

@@ -1,16 +1,19 @@
-//! Reading the REES46 behaviour log into shopper sessions of validated [`Event`]s.
+//! Reading the REES46 behaviour log into shopper sessions of validated
+//! [`Event`](crate::event::Event)s.
 //!
 //! The file is the Kaggle "eCommerce behavior data from multi category store" CSV of the
 //! REES46 Marketing Platform: one row per action, columns
-//! `event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session`.
-//! Its fields never contain quoted commas, so a row is split on commas by hand; a row that does
-//! not split into the header's number of fields, or fails validation, is skipped and counted,
+//! `event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session`,
+//! found by name in the header, so any column order and extra columns are fine. Fields may be
+//! quoted ([`csv`]); `category_code`, `brand` and `price` may be empty. A row that does not
+//! split into the header's number of fields, or fails validation, is skipped and counted,
 //! never fatal.
 
-use std::collections::HashMap;
 use std::io::{self, BufRead};
 
-use crate::event::{Event, Product};
+use crate::event::Product;
+use crate::offline::csv;
+pub use crate::offline::session::{Action, Interaction, SessionLog, ShopperSession};
 
 /// The columns the reader needs, in any order.
 pub const COLUMNS: [&str; 9] = [
@@ -25,119 +28,6 @@ pub const COLUMNS: [&str; 9] = [
     "user_session",
 ];
 
-/// How many skipped rows are described in [`Rees46Log::problems`]; the rest are only counted.
-const MAX_PROBLEMS: usize = 10;
-
-/// What the shopper did, as REES46 names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Action {
-    /// `view`: a product page was opened.
-    View,
-    /// `cart`: the product went into the cart.
-    Cart,
-    /// `purchase`: the product was bought.
-    Purchase,
-    /// `remove_from_cart`: the product left the cart (absent from the 2019-10 slice).
-    RemoveFromCart,
-}
-
-impl Action {
-    fn parse(value: &str) -> Option<Action> {
-        match value {
-            "view" => Some(Action::View),
-            "cart" => Some(Action::Cart),
-            "purchase" => Some(Action::Purchase),
-            "remove_from_cart" => Some(Action::RemoveFromCart),
-            _ => None,
-        }
-    }
-
-    /// Whether this action says "I like this product" (everything but a removal).
-    pub fn is_engagement(self) -> bool {
-        self != Action::RemoveFromCart
-    }
-
-    fn event(self, product: Product) -> Event {
-        match self {
-            Action::View => Event::ProductViewed { product },
-            // The event vocabulary has no purchase yet. A purchase is the strongest engagement
-            // a shopper can show, and adding to the cart is the strongest one the profile
-            // weighs, so a purchase replays as an add-to-cart (the product then also counts
-            // as "in the cart", which the live SDK would see the same way until checkout).
-            Action::Cart | Action::Purchase => Event::AddedToCart {
-                product,
-                quantity: 1,
-            },
-            Action::RemoveFromCart => Event::RemovedFromCart {
-                product,
-                quantity: 1,
-            },
-        }
-    }
-}
-
-/// One row of the log, validated.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Interaction {
-    /// When it happened, ms since the Unix epoch.
-    pub at_ms: f64,
-    /// The REES46 action.
-    pub action: Action,
-    /// The event as the SDK would have captured it. Its product's category is the
-    /// `category_code` path, or the numeric `category_id` when the code is empty: the same
-    /// rule the demo store uses for its `data-vitrine-category` attribute.
-    pub event: Event,
-    /// The numeric `category_id`, which every row has even when the code is empty.
-    pub category_id: Option<String>,
-}
-
-impl Interaction {
-    /// The product this interaction is about.
-    pub fn product(&self) -> &Product {
-        self.event
-            .product()
-            .expect("invariant: every REES46 action is about a product")
-    }
-}
-
-/// One visit of one shopper, its interactions in time order.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ShopperSession {
-    /// The `user_session` UUID.
-    pub id: String,
-    /// The `user_id`.
-    pub user_id: String,
-    /// Interactions ordered by time; rows with equal times keep their file order.
-    pub interactions: Vec<Interaction>,
-}
-
-impl ShopperSession {
-    /// When the session's first interaction happened, ms since the epoch.
-    pub fn started_ms(&self) -> f64 {
-        self.interactions.first().map_or(f64::INFINITY, |i| i.at_ms)
-    }
-}
-
-/// A whole log, grouped into sessions.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Rees46Log {
-    /// Sessions ordered by start time, then by session id.
-    pub sessions: Vec<ShopperSession>,
-    /// Data rows read (the header excluded), kept or skipped.
-    pub rows: usize,
-    /// Rows skipped because they were malformed or failed validation.
-    pub skipped: usize,
-    /// Line number and reason of the first few skipped rows.
-    pub problems: Vec<String>,
-}
-
-impl Rees46Log {
-    /// How many interactions were kept.
-    pub fn interactions(&self) -> usize {
-        self.rows - self.skipped
-    }
-}
-
 /// Reads a REES46 CSV with a header line.
 ///
 /// Cost: one pass, memory proportional to the kept rows.
@@ -145,18 +35,16 @@ impl Rees46Log {
 /// # Errors
 /// An [`io::Error`] when reading fails, and one of kind [`io::ErrorKind::InvalidData`] when the
 /// first line is not a header naming every one of [`COLUMNS`]. Bad data rows are not errors:
-/// they are skipped and counted in [`Rees46Log::skipped`].
-pub fn read(mut reader: impl BufRead) -> io::Result<Rees46Log> {
-    let mut line = Vec::new();
-    reader.read_until(b'\n', &mut line)?;
-    let header = String::from_utf8_lossy(&line);
-    let header = header
-        .trim_start_matches('\u{feff}')
-        .trim_end_matches(['\r', '\n']);
-    let layout = Layout::from_header(header)?;
+/// they are skipped and counted in [`SessionLog::skipped`].
+pub fn read(mut reader: impl BufRead) -> io::Result<SessionLog> {
+    let header = csv::read_header(&mut reader, ',')?;
+    let layout = Layout {
+        width: header.len(),
+        at: csv::locate(&header, COLUMNS)?,
+    };
 
-    let mut log = Rees46Log::default();
-    let mut by_key: HashMap<(String, String), usize> = HashMap::new();
+    let mut log = SessionLog::default();
+    let mut line = Vec::new();
     let mut line_number = 1;
     loop {
         line.clear();
@@ -164,57 +52,20 @@ pub fn read(mut reader: impl BufRead) -> io::Result<Rees46Log> {
             break;
         }
         line_number += 1;
-        let text = match std::str::from_utf8(&line) {
-            Ok(text) => text.trim_end_matches(['\r', '\n']),
-            Err(_) => {
-                log.skip(line_number, "not UTF-8".into());
-                continue;
-            }
+        let Ok(text) = std::str::from_utf8(&line) else {
+            log.skip(line_number, "not UTF-8");
+            continue;
         };
+        let text = csv::trim_line(text);
         if text.is_empty() {
             continue;
         }
-        log.rows += 1;
-        match layout.parse(text) {
-            Ok(row) => {
-                let key = (row.user_id, row.session_id);
-                let next = log.sessions.len();
-                let index = *by_key.entry(key.clone()).or_insert(next);
-                if index == next {
-                    log.sessions.push(ShopperSession {
-                        id: key.1,
-                        user_id: key.0,
-                        interactions: Vec::new(),
-                    });
-                }
-                log.sessions[index].interactions.push(row.interaction);
-            }
+        match layout.parse(text, line_number) {
+            Ok(row) => log.push(&row.user_id, &row.session_id, row.interaction),
             Err(reason) => log.skip(line_number, reason),
         }
     }
-
-    for session in &mut log.sessions {
-        // A stable sort: equal times keep the file's order, which is REES46's own.
-        session
-            .interactions
-            .sort_by(|a, b| a.at_ms.total_cmp(&b.at_ms));
-    }
-    log.sessions.sort_by(|a, b| {
-        a.started_ms()
-            .total_cmp(&b.started_ms())
-            .then_with(|| a.id.cmp(&b.id))
-            .then_with(|| a.user_id.cmp(&b.user_id))
-    });
-    Ok(log)
-}
-
-impl Rees46Log {
-    fn skip(&mut self, line_number: usize, reason: String) {
-        self.skipped += 1;
-        if self.problems.len() < MAX_PROBLEMS {
-            self.problems.push(format!("line {line_number}: {reason}"));
-        }
-    }
+    Ok(log.finish())
 }
 
 /// Where each needed column sits in a row.
@@ -230,34 +81,17 @@ struct Row {
 }
 
 impl Layout {
-    fn from_header(header: &str) -> io::Result<Layout> {
-        let names: Vec<&str> = header.split(',').map(unquote).collect();
-        let mut at = [0; 9];
-        for (slot, column) in at.iter_mut().zip(COLUMNS) {
-            *slot = names.iter().position(|n| *n == column).ok_or_else(|| {
-                io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("the header has no `{column}` column: {header:?}"),
-                )
-            })?;
-        }
-        Ok(Layout {
-            width: names.len(),
-            at,
-        })
-    }
-
-    fn parse(&self, text: &str) -> Result<Row, String> {
-        let fields: Vec<&str> = text.split(',').map(unquote).collect();
+    fn parse(&self, text: &str, line: usize) -> Result<Row, String> {
+        let fields = csv::split(text, ',')?;
         if fields.len() != self.width {
             return Err(format!(
-                "expected {} fields, found {} (a quoted comma?)",
+                "expected {} fields, found {}",
                 self.width,
                 fields.len()
             ));
         }
         let [time, kind, product_id, category_id, category_code, brand, price, user, session] =
-            self.at.map(|i| fields[i]);
+            self.at.map(|i| fields[i].as_str());
 
         let at_ms = parse_time(time).ok_or_else(|| format!("bad event_time {time:?}"))?;
         let action = Action::parse(kind).ok_or_else(|| format!("unknown event_type {kind:?}"))?;
@@ -278,7 +112,7 @@ impl Layout {
             brand: non_empty(brand),
             price,
         };
-        let event = action.event(product);
+        let event = action.event(product, 1);
         event.validate().map_err(|e| e.to_string())?;
         Ok(Row {
             user_id: user.to_string(),
@@ -288,17 +122,10 @@ impl Layout {
                 action,
                 event,
                 category_id,
+                line,
             },
         })
     }
-}
-
-fn unquote(field: &str) -> &str {
-    let field = field.trim();
-    field
-        .strip_prefix('"')
-        .and_then(|f| f.strip_suffix('"'))
-        .unwrap_or(field)
 }
 
 fn non_empty(field: &str) -> Option<String> {
@@ -367,8 +194,9 @@ fn days_since_epoch(year: i64, month: u32, day: u32) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::Event;
 
-    fn log(rows: &[&str]) -> Rees46Log {
+    fn log(rows: &[&str]) -> SessionLog {
         let text = format!("{}\n{}\n", COLUMNS.join(","), rows.join("\n"));
         read(text.as_bytes()).unwrap()
     }
@@ -439,7 +267,7 @@ mod tests {
     fn skips_and_counts_bad_rows() {
         let log = log(&[
             "2019-10-01 00:00:01 UTC,view,1,10,,,1.0,7,s",
-            "2019-10-01 00:00:02 UTC,view,2,20,\"a,b\",,1.0,7,s",
+            "2019-10-01 00:00:02 UTC,view,2,20,\"a,b,,1.0,7,s",
             "1.43322E+12,view,3,30,,,1.0,7,s",
             "2019-10-01 00:00:03 UTC,teleport,4,40,,,1.0,7,s",
             "2019-10-01 00:00:04 UTC,view,5,50,,,-3,7,s",
@@ -449,7 +277,7 @@ mod tests {
         ]);
         assert_eq!((log.rows, log.skipped, log.interactions()), (7, 6, 1));
         assert!(
-            log.problems[0].starts_with("line 3: expected 9 fields"),
+            log.problems[0].starts_with("line 3: unterminated quote"),
             "{:?}",
             log.problems
         );
@@ -458,6 +286,22 @@ mod tests {
             "{:?}",
             log.problems
         );
+    }
+
+    #[test]
+    fn reads_quotes_crlf_and_extra_columns() {
+        let text = "\u{feff}\"event_time\",extra,event_type,product_id,category_id,category_code,\
+                    brand,price,user_id,user_session\r\n\
+                    \"2019-10-01 00:00:01 UTC\",\"x,y\",view,1,10,\"a.b\",\"\",2.5,7,s\r\n\
+                    2019-10-01 00:00:02 UTC,,view,2,10,,,,7,s\r\n";
+        let log = read(text.as_bytes()).unwrap();
+        assert_eq!((log.rows, log.skipped), (2, 0), "{:?}", log.problems);
+        let items = &log.sessions[0].interactions;
+        assert_eq!(items[0].product().category.as_deref(), Some("a.b"));
+        assert_eq!(items[0].product().brand, None);
+        assert_eq!(items[1].product().id, "2");
+        assert_eq!(items[1].product().price, None);
+        assert_eq!((items[0].line, items[1].line), (2, 3));
     }
 
     #[test]

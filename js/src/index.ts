@@ -14,6 +14,9 @@
  */
 
 import type { Vitrine as Core } from "./pkg/vitrine.js";
+import { decisionLog, logFallback, logRanking, type DecisionLog } from "./debug.js";
+
+export { fromGa4, fromSegment } from "./migration.js";
 
 /** Options for {@link start}. Every one is optional. */
 export interface VitrineConfig {
@@ -43,15 +46,25 @@ export interface VitrineConfig {
   wasmUrl?: string | URL;
   /** Make `track` throw on invalid events instead of only reporting them. Default false. */
   strict?: boolean;
-  /** Receives every error Vitrine does not throw. */
+  /**
+   * Receives every error Vitrine does not throw, after its console warning. A hook that
+   * throws is itself only warned about.
+   */
   onError?: (error: VitrineError) => void;
+  /**
+   * Log each decision to the console (`console.info`): which widget, how many items moved,
+   * model or rule or fallback, and the start-up timings. Never shopper data: no product ids,
+   * queries or profile values. Default false.
+   */
+  debug?: boolean;
 }
 
 /** An error from Vitrine: `code` is stable, `message` names the field and what was expected. */
 export interface VitrineError extends Error {
   name: "VitrineError";
   /** One of `invalid_field`, `malformed_input`, `model_contract`, `model_runtime`,
-   * `corrupt_storage`, `storage_unavailable`, `wasm_unavailable`, `network`, `internal`. */
+   * `corrupt_storage`, `storage_unavailable`, `wasm_unavailable`, `network`, `no_sync_url`,
+   * `internal`. See docs/errors.md for what each means and what to do. */
   code: string;
 }
 
@@ -142,7 +155,7 @@ const CORE_OPTIONS = [
   "persistDelayMs",
 ] as const;
 
-const WRAPPER_OPTIONS = ["modelUrl", "wasmUrl", "strict", "onError"];
+const WRAPPER_OPTIONS = ["modelUrl", "wasmUrl", "strict", "onError", "debug"];
 
 /**
  * Starts Vitrine in this page: tracking first, then the model, then re-ranking.
@@ -151,6 +164,7 @@ const WRAPPER_OPTIONS = ["modelUrl", "wasmUrl", "strict", "onError"];
 export async function start(config: VitrineConfig = {}): Promise<VitrineHandle> {
   const timings: Timings = { started: now() };
   const report = reporter(config.onError);
+  const log = decisionLog(config.debug);
 
   if (typeof window === "undefined" || typeof document === "undefined") {
     return inert(timings, "Vitrine runs in a browser page; nothing was started");
@@ -159,14 +173,21 @@ export async function start(config: VitrineConfig = {}): Promise<VitrineHandle> 
     (k) => !(CORE_OPTIONS as readonly string[]).includes(k) && !WRAPPER_OPTIONS.includes(k),
   );
   if (unknown.length > 0) {
-    report(vitrineError("malformed_input", `config: unknown option \`${unknown[0]}\``));
+    const known = [...CORE_OPTIONS, ...WRAPPER_OPTIONS].join(", ");
+    const message = `config: unknown option \`${unknown[0]}\`, expected one of ${known}`;
+    report(vitrineError("malformed_input", message));
     return inert(timings);
   }
 
   let core: Core;
   try {
     const wasm = await import("./pkg/vitrine.js");
-    await wasm.default({ module_or_path: config.wasmUrl ?? defaultWasmUrl() });
+    const wasmUrl = config.wasmUrl ?? defaultWasmUrl();
+    await wasm.default({ module_or_path: wasmUrl }).catch((e: unknown) => {
+      const why = asVitrineError(e).message;
+      const message = `wasmUrl: ${String(wasmUrl)} did not load (${why}), expected vitrine_bg.wasm`;
+      throw vitrineError("wasm_unavailable", message);
+    });
     const options: Record<string, unknown> = {};
     for (const key of CORE_OPTIONS) {
       if (config[key] !== undefined) options[key] = config[key];
@@ -180,9 +201,10 @@ export async function start(config: VitrineConfig = {}): Promise<VitrineHandle> 
     return inert(timings);
   }
   timings.trackingReady = now();
+  log?.(`tracking ready ${(timings.trackingReady - timings.started).toFixed(1)} ms after start`);
 
-  const ready = loadModelAndRerank(core, config, timings, report);
-  return handle(core, ready, timings, config, report);
+  const ready = loadModelAndRerank(core, config, timings, report, log);
+  return handle(core, ready, timings, config, report, log);
 }
 
 async function loadModelAndRerank(
@@ -190,19 +212,31 @@ async function loadModelAndRerank(
   config: VitrineConfig,
   timings: Timings,
   report: (e: VitrineError) => void,
+  log: DecisionLog,
 ): Promise<void> {
   try {
+    if (config.modelUrl === undefined) log?.("no modelUrl: widgets are ranked by the rule");
     if (config.modelUrl !== undefined) {
       const response = await fetch(config.modelUrl, { credentials: "omit" });
       if (!response.ok) {
-        throw vitrineError("network", `model: ${config.modelUrl} answered ${response.status}`);
+        const got = `${config.modelUrl} answered HTTP ${response.status}`;
+        throw vitrineError("network", `modelUrl: ${got}, expected 200 and the ONNX model`);
       }
-      core.loadModel(new Uint8Array(await response.arrayBuffer()));
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      try {
+        core.loadModel(bytes);
+      } catch (e) {
+        // The core knows what is wrong with the model, not which option brought it.
+        const error = asVitrineError(e, "model_runtime");
+        throw vitrineError(error.code, `modelUrl: ${config.modelUrl}: ${error.message}`);
+      }
       timings.modelReady = now();
+      log?.(`model ready ${(timings.modelReady - timings.started).toFixed(1)} ms after start`);
     }
-    core.rerankAll();
+    rerankAll(core, report, log);
   } catch (e) {
     report(asVitrineError(e, "model_runtime"));
+    log?.(`model not used (${asVitrineError(e, "model_runtime").code}): server order kept`);
     try {
       core.fallbackAll();
     } catch {
@@ -210,6 +244,39 @@ async function loadModelAndRerank(
     }
   }
   timings.firstRerank = now();
+  log?.(`first re-rank done ${(timings.firstRerank - timings.started).toFixed(1)} ms after start`);
+}
+
+/**
+ * The core's `rerankAll`, or with `debug` the same walk done here, one widget at a time, so
+ * each decision can be logged.
+ */
+function rerankAll(core: Core, report: (e: VitrineError) => void, log: DecisionLog): number {
+  if (!log) return core.rerankAll();
+  let ranked = 0;
+  for (const container of document.querySelectorAll("[data-vitrine-widget]")) {
+    if (rerankOne(core, container, report, log) !== null) ranked += 1;
+  }
+  return ranked;
+}
+
+function rerankOne(
+  core: Core,
+  container: Element,
+  report: (e: VitrineError) => void,
+  log: DecisionLog,
+): Explanation[] | null {
+  const begun = now();
+  try {
+    const explanations = core.rerank(container) as Explanation[];
+    logRanking(log, core, container, explanations, now() - begun);
+    return explanations;
+  } catch (e) {
+    const error = asVitrineError(e);
+    report(error);
+    logFallback(log, container, error);
+    return null;
+  }
 }
 
 function handle(
@@ -218,6 +285,7 @@ function handle(
   timings: Timings,
   config: VitrineConfig,
   report: (e: VitrineError) => void,
+  log: DecisionLog,
 ): VitrineHandle {
   // Every call goes through `guard`: whatever the core throws, the page gets a report.
   const guard = <T>(fallback: T, f: () => T): T => {
@@ -243,8 +311,8 @@ function handle(
         return false;
       }
     },
-    rerank: (container) => guard(null, () => core.rerank(container) as Explanation[]),
-    rerankAll: () => guard(0, () => core.rerankAll()),
+    rerank: (container) => guard(null, () => rerankOne(core, container, report, log)),
+    rerankAll: () => guard(0, () => rerankAll(core, report, log)),
     scan: () => guard(undefined, () => core.scan()),
     profile: () => guard(null, () => core.profile()),
     describeProfile: () => guard([], () => core.describeProfile()),

@@ -1,0 +1,74 @@
+// A fresh Vite app installs the packed tarball, `vite build`s with Vite's defaults, and the
+// built pages personalize their widgets in headless Chromium: the plain API with the model,
+// the React hook, and the `<vitrine-widget>` element.
+import assert from "node:assert/strict";
+import { copyFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { build } from "vite";
+
+import {
+  installApp,
+  launchBrowser,
+  modelPath,
+  openPage,
+  serve,
+  settledState,
+} from "./harness.mjs";
+
+let app, server, browser;
+before(async () => {
+  app = installApp("vite");
+  mkdirSync(join(app.dir, "public"));
+  copyFileSync(modelPath, join(app.dir, "public", "ranker.onnx"));
+  await build({ root: app.dir, logLevel: "warn" });
+  server = await serve(join(app.dir, "dist"));
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  app?.cleanup();
+});
+
+/** Opens a built page, waits for `selector` to settle, and checks nothing went wrong. */
+async function settle(url, selector) {
+  const opened = await openPage(browser, server.origin, url);
+  try {
+    const state = await settledState(opened.page, selector);
+    await opened.page.waitForFunction(() => window.pageReport.active !== null);
+    const report = await opened.page.evaluate(() => window.pageReport);
+    assert.deepEqual(opened.pageErrors, [], "uncaught errors");
+    assert.deepEqual(report.errors, [], "errors reported to onError");
+    assert.deepEqual(opened.foreign, [], "requests beyond the page's origin");
+    return { state, report, page: opened.page };
+  } finally {
+    await opened.close();
+  }
+}
+
+test("the bundled wasm and model load, and the widget is ranked by the model", async () => {
+  const { state, report } = await settle("/", "#recs");
+  assert.equal(state, "ranked");
+  assert.equal(report.active, true);
+  assert.equal(report.hasModel, true);
+});
+
+test("useRankedWidget ranks a list React renders after Vitrine started", async () => {
+  const { state, report } = await settle("/react.html", "#recs");
+  assert.equal(state, "ranked");
+  assert.equal(report.active, true);
+});
+
+test("<vitrine-widget> ranks itself, also when attached after Vitrine is ready", async () => {
+  const opened = await openPage(browser, server.origin, "/element.html");
+  try {
+    assert.equal(await settledState(opened.page, "#recs"), "ranked");
+    assert.equal(await settledState(opened.page, "#late"), "ranked");
+    assert.equal(await opened.page.getAttribute("#late", "data-vitrine-widget"), "search");
+    assert.deepEqual(await opened.page.evaluate(() => window.pageReport.errors), []);
+    assert.deepEqual(opened.pageErrors, []);
+  } finally {
+    await opened.close();
+  }
+});

@@ -17,7 +17,7 @@
  * on `element.rerank()` after its items change. It renders nothing itself and, like any
  * custom element, is `display: inline` unless the page's CSS says otherwise.
  *
- * @module
+ * @module vitrine/element
  */
 
 import type { Explanation, VitrineHandle } from "./index.js";

@@ -10,7 +10,7 @@
  * mode): every failure goes to `onError` and a console warning, and widgets keep the
  * server's order, marked `data-vitrine-state="fallback"`.
  *
- * @packageDocumentation
+ * @module vitrine
  */
 
 import type { Vitrine as Core } from "./pkg/vitrine.js";

@@ -10,8 +10,6 @@
  *
  * Only what maps is translated; every other event gives `[]`. Values are passed on as they
  * are, and `track` validates them, so a bad price still reaches `onError` by name.
- *
- * @module
  */
 
 import type { Product, TrackedEvent, VitrineHandle } from "./index.js";

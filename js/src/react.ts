@@ -12,7 +12,7 @@
  * {@link useRankedWidget} re-ranks after every change of `deps` (a ranking always starts from
  * `data-vitrine-rank`, never from the current order).
  *
- * @module
+ * @module vitrine/react
  */
 
 import { useEffect, useRef, useState, type RefObject } from "react";

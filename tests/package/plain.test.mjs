@@ -123,7 +123,9 @@ async function reported(body) {
 function assertError(error, code, ...words) {
   assert.equal(error?.name, "VitrineError");
   assert.equal(error.code, code, error.message);
-  for (const word of words) assert.ok(error.message.includes(word), `"${word}" in ${error.message}`);
+  for (const word of words) {
+    assert.ok(error.message.includes(word), `"${word}" in ${error.message}`);
+  }
 }
 
 test("an option out of range names the option and its range; nothing starts", async () => {
@@ -179,7 +181,7 @@ test("a model that cannot be fetched is reported, and widgets keep the server or
   assert.equal(value, "fallback");
 });
 
-test("a wasm module that cannot be loaded leaves an inert handle and fallback widgets", async () => {
+test("a wasm module that will not load leaves an inert handle and fallback widgets", async () => {
   // A page of its own: once one `start` has loaded the module, later ones reuse it.
   const { errors, value } = await reported(async (vitrine, onError) => {
     const handle = await vitrine.start({ wasmUrl: "/no-such.wasm", onError });

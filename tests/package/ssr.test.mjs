@@ -67,3 +67,18 @@ test("start in Node resolves to an inert handle and defineVitrineWidget does not
   assert.doesNotThrow(() => defineVitrineWidget(vitrine));
   assert.deepEqual(errors, []);
 });
+
+test("a React page using the hooks renders to a string on the server", async () => {
+  const { createElement: h } = await import("react");
+  const { renderToString } = await import("react-dom/server");
+  const { useRankedWidget, useVitrine } = await importFromApp("vitrine/react");
+  function Recommendations() {
+    const vitrine = useVitrine({ modelUrl: "/models/ranker.onnx" });
+    const list = useRankedWidget(vitrine, []);
+    return h("ul", { "data-vitrine-widget": "recommendations", ref: list }, [
+      h("li", { key: "a", "data-vitrine-item": "1", "data-vitrine-rank": "0" }, "a"),
+    ]);
+  }
+  const html = renderToString(h(Recommendations));
+  assert.match(html, /<ul data-vitrine-widget="recommendations"><li data-vitrine-item="1"/);
+});

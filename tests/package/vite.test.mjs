@@ -1,11 +1,12 @@
 // A fresh Vite app installs the packed tarball, `vite build`s with Vite's defaults, and the
 // built pages personalize their widgets in headless Chromium: the plain API with the model,
-// the React hook, and the `<vitrine-widget>` element.
+// the React hook, and the `<vitrine-widget>` element; and the dev server, with its dependency
+// pre-bundling, serves the same app without any Vitrine-specific config.
 import assert from "node:assert/strict";
 import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { build } from "vite";
+import { build, createServer } from "vite";
 
 import {
   installApp,
@@ -70,5 +71,27 @@ test("<vitrine-widget> ranks itself, also when attached after Vitrine is ready",
     assert.deepEqual(opened.pageErrors, []);
   } finally {
     await opened.close();
+  }
+});
+
+test("the Vite dev server, pre-bundling included, needs no config for the wasm", async () => {
+  const dev = await createServer({
+    root: app.dir,
+    logLevel: "warn",
+    server: { host: "127.0.0.1", port: 0 },
+  });
+  await dev.listen();
+  const origin = `http://127.0.0.1:${dev.httpServer.address().port}`;
+  const opened = await openPage(browser, origin, "/");
+  try {
+    assert.equal(await settledState(opened.page, "#recs"), "ranked");
+    await opened.page.waitForFunction(() => window.pageReport.active !== null);
+    const report = await opened.page.evaluate(() => window.pageReport);
+    assert.equal(report.hasModel, true);
+    assert.deepEqual(report.errors, []);
+    assert.deepEqual(opened.pageErrors, []);
+  } finally {
+    await opened.close();
+    await dev.close();
   }
 });

@@ -215,9 +215,14 @@ async function loadModelAndRerank(
   log: DecisionLog,
 ): Promise<void> {
   try {
-    if (config.modelUrl === undefined) log?.("no modelUrl: widgets are ranked by the rule");
-    if (config.modelUrl !== undefined) {
-      const response = await fetch(config.modelUrl, { credentials: "omit" });
+    if (config.modelUrl === undefined) {
+      log?.("no modelUrl: widgets are ranked by the rule");
+    } else {
+      const url = config.modelUrl;
+      const response = await fetch(url, { credentials: "omit" }).catch((e: unknown) => {
+        const why = asVitrineError(e).message;
+        throw vitrineError("network", `modelUrl: ${url} could not be fetched (${why})`);
+      });
       if (!response.ok) {
         const got = `${config.modelUrl} answered HTTP ${response.status}`;
         throw vitrineError("network", `modelUrl: ${got}, expected 200 and the ONNX model`);

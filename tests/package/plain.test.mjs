@@ -89,6 +89,25 @@ test("debug: true logs each decision and timing, and no shopper data", async (t)
   }
 });
 
+test("debug: true says when the rule ranks, and when the model could not be used", async () => {
+  const debugLines = async (url, state) => {
+    const opened = await openPage(browser, server.origin, url);
+    try {
+      assert.equal(await settledState(opened.page, "#recs"), state);
+      await opened.page.waitForFunction(() => window.pageReport.active !== undefined);
+      return opened.console.map((m) => m.text).filter((l) => l.startsWith("vitrine debug: "));
+    } finally {
+      await opened.close();
+    }
+  };
+  const rule = await debugLines("/?debug&model=none", "ranked");
+  assert.ok(rule.some((l) => l.includes("no modelUrl: widgets are ranked by the rule")), rule);
+  assert.ok(rule.some((l) => /recommendations #0 ranked by rule: \d+ of 4 items moved/.test(l)));
+  const broken = await debugLines("/?debug&model=/missing.onnx", "fallback");
+  assert.ok(broken.some((l) => l.includes("model not used (network): server order kept")), broken);
+  assert.ok(!broken.some((l) => l.includes("ranked by")), broken);
+});
+
 test("without debug, Vitrine writes nothing to the console", async () => {
   const opened = await settledPage("/");
   try {

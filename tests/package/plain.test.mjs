@@ -170,6 +170,7 @@ test("bad events name the field and what was expected; strict mode throws the sa
       handle.track({ type: "added_to_cart", product: { id: "1" }, quantity: 0 }),
       handle.track({ type: "product_viewed", product: { id: " " } }),
       handle.track({ type: "teleported", product: { id: "1" } }),
+      handle.track({ type: "product_viewed", product: { id: 42 } }),
     ];
     handle.stop();
     const strict = await vitrine.start({ onError, autoCapture: false, strict: true });
@@ -180,13 +181,14 @@ test("bad events name the field and what was expected; strict mode throws the sa
       return { accepted, thrown: { code: e.code, name: e.name, message: e.message } };
     }
   });
-  assert.deepEqual(value.accepted, [false, false, false, false]);
+  assert.deepEqual(value.accepted, [false, false, false, false, false]);
   assertError(errors[0], "invalid_field", "`product.price`", "a finite, non-negative number");
   assertError(errors[1], "invalid_field", "`quantity`", "an integer from 1 to 10000", "got 0");
   assertError(errors[2], "invalid_field", "`product.id`", "a non-empty string");
   assertError(errors[3], "malformed_input", "teleported", "product_viewed");
+  assertError(errors[4], "malformed_input", "`product.id`", "expected a string", "got 42");
   assertError(value.thrown, "invalid_field", "`product.price`", "a finite, non-negative number");
-  assert.equal(errors.length, 4, "strict mode throws instead of reporting");
+  assert.equal(errors.length, 5, "strict mode throws instead of reporting");
 });
 
 test("a model that cannot be fetched is reported, and widgets keep the server order", async () => {

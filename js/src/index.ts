@@ -42,7 +42,10 @@ export interface VitrineConfig {
   autoCapture?: boolean;
   /** How long profile changes gather before one write to storage, in ms. Default 1000. */
   persistDelayMs?: number;
-  /** Where `vitrine_bg.wasm` is served. Default: beside this module. */
+  /**
+   * Where `vitrine_bg.wasm` is served. Default: beside this module. Only the first `start`
+   * in a page loads the module; later ones reuse it and ignore this option.
+   */
   wasmUrl?: string | URL;
   /** Make `track` throw on invalid events instead of only reporting them. Default false. */
   strict?: boolean;

@@ -55,10 +55,22 @@ test("the bundled wasm and model load, and the widget is ranked by the model", a
   assert.equal(report.hasModel, true);
 });
 
-test("useRankedWidget ranks a list React renders after Vitrine started", async () => {
-  const { state, report } = await settle("/react.html", "#recs");
-  assert.equal(state, "ranked");
-  assert.equal(report.active, true);
+test("useRankedWidget ranks a list React renders after Vitrine is ready", async () => {
+  const opened = await openPage(browser, server.origin, "/react.html");
+  try {
+    // Every item carries the signal that placed it: ranked after React rendered it.
+    await opened.page.waitForFunction(() => {
+      const items = document.querySelectorAll("#recs > [data-vitrine-item]");
+      return items.length === 5 && [...items].every((i) => i.hasAttribute("data-vitrine-signal"));
+    });
+    assert.equal(await opened.page.getAttribute("#recs", "data-vitrine-state"), "ranked");
+    const report = await opened.page.evaluate(() => window.pageReport);
+    assert.equal(report.active, true);
+    assert.deepEqual(report.errors, []);
+    assert.deepEqual(opened.pageErrors, []);
+  } finally {
+    await opened.close();
+  }
 });
 
 test("<vitrine-widget> ranks itself, also when attached after Vitrine is ready", async () => {

@@ -1,5 +1,5 @@
-// The React hook: the widget is React's, rendered after Vitrine started, and re-ranked by
-// `useRankedWidget` once the list is there.
+// The React hook: the widget is React's, its items rendered after Vitrine is ready, and
+// ranked by `useRankedWidget` once they are there.
 import { createElement as h, StrictMode, useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
 import { useRankedWidget, useVitrine } from "vitrine/react";
@@ -7,12 +7,17 @@ import { useRankedWidget, useVitrine } from "vitrine/react";
 import { itemAttributes, onError, products, report } from "./catalogue.js";
 
 function Recommendations({ vitrine }) {
-  // The list arrives later than Vitrine, as data fetched by the app would.
+  // The list arrives after Vitrine has ranked the page once, as data fetched late would:
+  // only `useRankedWidget` can rank these items.
   const [items, setItems] = useState([]);
   useEffect(() => {
-    const timer = setTimeout(() => setItems(products), 50);
-    return () => clearTimeout(timer);
-  }, []);
+    if (!vitrine) return;
+    let current = true;
+    void vitrine.ready.then(() => current && setItems(products));
+    return () => {
+      current = false;
+    };
+  }, [vitrine]);
   const list = useRankedWidget(vitrine, [items]);
   return h(
     "ul",

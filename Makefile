@@ -8,6 +8,7 @@ CARGO ?= cargo
 ADDR ?= 127.0.0.1:8080
 
 .PHONY: help setup sdk demo test test-native test-wasm test-e2e test-model lint model measure eval
+.PHONY: test-package size docs
 
 help:
 	@echo "make demo   build everything and serve the demo store on http://$(ADDR)"
@@ -15,6 +16,8 @@ help:
 	@echo "make model  retrain models/ranker.onnx from ../shared/data"
 	@echo "make measure  print start-up timings of the SDK on the demo home page"
 	@echo "make eval   held-out figures of server order, rule and model on each shared log"
+	@echo "make size   raw, gzip and brotli bytes of every file in the npm tarball"
+	@echo "make docs   regenerate the API reference in docs/api from the doc comments"
 
 setup:
 	@scripts/setup.sh
@@ -52,7 +55,20 @@ test-model: setup
 	cd models && VITRINE_DATASET_COMMAND="$(CURDIR)/target/debug/vitrine-dataset" \
 		.venv/bin/python -m pytest -q
 
-test: lint test-native test-wasm test-e2e test-model
+# The npm package as stores get it: unit tests, the API reference up to date, then the packed
+# tarball in Node (SSR), a fresh Vite app (plain, React, <vitrine-widget>) and a plain page.
+test-package: sdk
+	cd js && node --test test/
+	cd js && npm run docs:check
+	cd tests/package && node --test
+
+size: sdk
+	cd js && npm run size
+
+docs: sdk
+	cd js && npm run docs
+
+test: lint test-native test-wasm test-e2e test-model test-package
 
 model: setup
 	scripts/python-env.sh

@@ -37,7 +37,7 @@ if [[ "$(wasm-pack --version 2>/dev/null)" != "wasm-pack $wasm_pack_version" ]];
   cargo install wasm-pack --version "$wasm_pack_version" --force
 fi
 
-for dir in js tests/e2e; do
+for dir in js tests/e2e tests/package demo-site; do
   if [[ -f "$dir/package-lock.json" ]] &&
     ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.package-lock.json" 2>/dev/null; then
     step "npm ci in $dir"

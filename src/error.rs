@@ -73,13 +73,45 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(what: &str, json: &str)
     let mut deserializer = serde_json::Deserializer::from_str(json);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
         let path = e.path().to_string();
+        let why = in_javascript_words(&e.inner().to_string());
         if path == "." {
-            Error::Malformed(format!("{what}: {}", e.inner()))
+            Error::Malformed(format!("{what}: {why}"))
         } else {
-            Error::Malformed(format!("{what}: `{path}`: {}", e.inner()))
+            Error::Malformed(format!("{what}: `{path}`: {why}"))
         }
     })
 }
 
+/// serde names Rust types ("expected f64"); the page's developer writes JavaScript.
+fn in_javascript_words(message: &str) -> String {
+    ["f64", "f32", "u64", "u32", "u16", "u8", "i64", "i32"]
+        .iter()
+        .fold(message.to_owned(), |m, rust| {
+            m.replace(&format!("expected {rust}"), "expected a number")
+        })
+}
+
 /// The crate's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Options {
+        #[allow(dead_code)] // read only to be refused
+        personal_weight: f64,
+    }
+
+    #[test]
+    fn type_errors_keep_the_path_and_speak_javascript() {
+        let error = parse_json::<Options>("config", r#"{"personalWeight":"high"}"#).unwrap_err();
+        let message = error.to_string();
+        assert_eq!(error.code(), "malformed_input");
+        assert!(message.contains("`personalWeight`"), "{message}");
+        assert!(message.contains("expected a number"), "{message}");
+        assert!(!message.contains("f64"), "{message}");
+    }
+}

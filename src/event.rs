@@ -25,6 +25,7 @@ pub const MAX_LIST_BYTES: usize = 256;
 #[serde(deny_unknown_fields)]
 pub struct Product {
     /// The store's product id.
+    #[serde(deserialize_with = "product_id")]
     pub id: String,
     /// Category path, most general first, dot-separated (`electronics.audio.headphone`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -139,7 +140,7 @@ pub enum Event {
         #[serde(default)]
         widget: Option<WidgetKind>,
         /// Its 0-based position as displayed.
-        #[serde(default)]
+        #[serde(default, deserialize_with = "position")]
         position: Option<u32>,
     },
     /// Units of a product went into the cart.
@@ -147,7 +148,7 @@ pub enum Event {
         /// The product added.
         product: Product,
         /// How many units; 1 when absent.
-        #[serde(default = "one")]
+        #[serde(default = "one", deserialize_with = "quantity")]
         quantity: u32,
     },
     /// Units of a product left the cart.
@@ -155,7 +156,7 @@ pub enum Event {
         /// The product removed.
         product: Product,
         /// How many units; 1 when absent.
-        #[serde(default = "one")]
+        #[serde(default = "one", deserialize_with = "quantity")]
         quantity: u32,
     },
     /// The shopper ran a search. The query is validated, then dropped: it is neither stored
@@ -164,7 +165,7 @@ pub enum Event {
         /// The query text.
         query: String,
         /// How many results the store showed.
-        #[serde(default)]
+        #[serde(default, deserialize_with = "result_count")]
         result_count: Option<u32>,
     },
     /// A product was shown to the shopper in a list or widget (at least half of it visible
@@ -223,6 +224,43 @@ pub struct OrderLine {
     /// How many units; 1 when absent.
     #[serde(default = "one")]
     pub quantity: u32,
+}
+
+/// Reads a field through `serde_json::Value`, so that a value of the wrong type is reported
+/// with the field's name and what was expected. Inside the internally tagged [`Event`] serde
+/// buffers the input and loses the path, leaving only "invalid type: string, expected u32".
+fn named<'de, D, T>(deserializer: D, field: &str, expected: &str) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let value = serde_json::Value::deserialize(deserializer)?;
+    T::deserialize(&value).map_err(|_| {
+        let mut got = value.to_string();
+        if got.len() > 64 {
+            got = format!("{}…", got.chars().take(60).collect::<String>());
+        }
+        serde::de::Error::custom(format!("`{field}`: expected {expected}, got {got}"))
+    })
+}
+
+fn product_id<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    named(deserializer, "product.id", "a string")
+}
+
+fn quantity<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+    named(deserializer, "quantity", "an integer from 1 to 10000")
+}
+
+fn position<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
+    named(deserializer, "position", "an integer ≥ 0")
+}
+
+fn result_count<'de, D>(deserializer: D) -> Result<Option<u32>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    named(deserializer, "result_count", "an integer ≥ 0")
 }
 
 fn one() -> u32 {

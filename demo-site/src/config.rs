@@ -15,7 +15,8 @@ pub struct Config {
     pub addr: SocketAddr,
     /// The derived product list (`catalogue/products.csv`).
     pub catalogue: PathBuf,
-    /// The built npm package, served at `/vitrine/`.
+    /// The installed npm package's `dist`, served at `/vitrine/`: `npm ci` in `demo-site`
+    /// links it from `js/` (`"vitrine": "file:../js"`), as a store's own install would.
     pub sdk_dir: PathBuf,
     /// The ranking model, served at `/models/ranker.onnx`.
     pub model: PathBuf,
@@ -37,7 +38,7 @@ Usage: vitrine-demo [--addr HOST:PORT] [--catalogue FILE] [--sdk-dir DIR] [--mod
 
 Defaults: --addr 127.0.0.1:8080, the rest relative to this checkout:
   --catalogue  demo-site/catalogue/products.csv
-  --sdk-dir    js/dist               (served at /vitrine/)
+  --sdk-dir    demo-site/node_modules/vitrine/dist   (served at /vitrine/)
   --model      models/ranker.onnx    (served at /models/ranker.onnx)
   --static-dir demo-site/static      (served at /static/)
   --data-dir   demo-site/data        (holds signals.sqlite)
@@ -51,7 +52,7 @@ impl Default for Config {
         Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             catalogue: here.join("catalogue/products.csv"),
-            sdk_dir: repo.join("js/dist"),
+            sdk_dir: here.join("node_modules/vitrine/dist"),
             model: repo.join("models/ranker.onnx"),
             static_dir: here.join("static"),
             data_dir: here.join("data"),
@@ -119,7 +120,9 @@ mod tests {
         assert!(config
             .catalogue
             .ends_with("demo-site/catalogue/products.csv"));
-        assert!(config.sdk_dir.ends_with("js/dist"));
+        assert!(config
+            .sdk_dir
+            .ends_with("demo-site/node_modules/vitrine/dist"));
         assert!(config.catalogue.exists(), "{}", config.catalogue.display());
     }
 

@@ -156,6 +156,8 @@ try {
     modelUrl: "/models/ranker.onnx",
     syncUrl: "/v1/signals",
     onError: (e) => errors.push(e.code),
+    // `?vitrine-debug` on any demo URL logs the SDK's decisions to the console.
+    debug: new URLSearchParams(location.search).has("vitrine-debug"),
   });
   // Exposed for the browser console and the end-to-end tests: `vitrine.timings`,
   // `vitrine.sync()`, `vitrine.describeProfile()`.

@@ -10,10 +10,13 @@
  * mode): every failure goes to `onError` and a console warning, and widgets keep the
  * server's order, marked `data-vitrine-state="fallback"`.
  *
- * @packageDocumentation
+ * @module vitrine
  */
 
 import type { Vitrine as Core } from "./pkg/vitrine.js";
+import { decisionLog, logFallback, logRanking, type DecisionLog } from "./debug.js";
+
+export { fromGa4, fromSegment } from "./migration.js";
 
 /** Options for {@link start}. Every one is optional. */
 export interface VitrineConfig {
@@ -44,15 +47,27 @@ export interface VitrineConfig {
   autoCapture?: boolean;
   /** How long profile changes gather before one write to storage, in ms. Default 1000. */
   persistDelayMs?: number;
-  /** Where `vitrine_bg.wasm` is served. Default: beside this module. */
+  /**
+   * Where `vitrine_bg.wasm` is served. Default: beside this module. Only the first `start`
+   * in a page loads the module; later ones reuse it and ignore this option.
+   */
   wasmUrl?: string | URL;
   /** Make `track` throw on invalid events instead of only reporting them. Default false. */
   strict?: boolean;
-  /** Receives every error Vitrine does not throw. */
+  /**
+   * Receives every error Vitrine does not throw, after its console warning. A hook that
+   * throws is itself only warned about.
+   */
   onError?: (error: VitrineError) => void;
   /** Called once tracking is ready, with this shopper's engagement, so the page can show its
    * own retention nudge. The estimate is computed and kept on the device. */
   onEngagement?: (engagement: Engagement) => void;
+  /**
+   * Log each decision to the console (`console.info`): which widget, how many items moved,
+   * model or rule or fallback, and the start-up timings. Never shopper data: no product ids,
+   * queries or profile values. Default false.
+   */
+  debug?: boolean;
 }
 
 /** How engaged the shopper is; see `src/engagement.rs` for how each figure is made. */
@@ -76,7 +91,8 @@ export interface Engagement {
 export interface VitrineError extends Error {
   name: "VitrineError";
   /** One of `invalid_field`, `malformed_input`, `model_contract`, `model_runtime`,
-   * `corrupt_storage`, `storage_unavailable`, `wasm_unavailable`, `network`, `internal`. */
+   * `corrupt_storage`, `storage_unavailable`, `wasm_unavailable`, `network`, `no_sync_url`,
+   * `internal`. See docs/errors.md for what each means and what to do. */
   code: string;
 }
 
@@ -187,7 +203,7 @@ const CORE_OPTIONS = [
   "persistDelayMs",
 ] as const;
 
-const WRAPPER_OPTIONS = ["modelUrl", "wasmUrl", "strict", "onError", "onEngagement"];
+const WRAPPER_OPTIONS = ["modelUrl", "wasmUrl", "strict", "onError", "onEngagement", "debug"];
 
 /**
  * Starts Vitrine in this page: tracking first, then the model, then re-ranking.
@@ -196,6 +212,7 @@ const WRAPPER_OPTIONS = ["modelUrl", "wasmUrl", "strict", "onError", "onEngageme
 export async function start(config: VitrineConfig = {}): Promise<VitrineHandle> {
   const timings: Timings = { started: now() };
   const report = reporter(config.onError);
+  const log = decisionLog(config.debug);
 
   if (typeof window === "undefined" || typeof document === "undefined") {
     return inert(timings, "Vitrine runs in a browser page; nothing was started");
@@ -204,14 +221,21 @@ export async function start(config: VitrineConfig = {}): Promise<VitrineHandle> 
     (k) => !(CORE_OPTIONS as readonly string[]).includes(k) && !WRAPPER_OPTIONS.includes(k),
   );
   if (unknown.length > 0) {
-    report(vitrineError("malformed_input", `config: unknown option \`${unknown[0]}\``));
+    const known = [...CORE_OPTIONS, ...WRAPPER_OPTIONS].join(", ");
+    const message = `config: unknown option \`${unknown[0]}\`, expected one of ${known}`;
+    report(vitrineError("malformed_input", message));
     return inert(timings);
   }
 
   let core: Core;
   try {
     const wasm = await import("./pkg/vitrine.js");
-    await wasm.default({ module_or_path: config.wasmUrl ?? defaultWasmUrl() });
+    const wasmUrl = config.wasmUrl ?? defaultWasmUrl();
+    await wasm.default({ module_or_path: wasmUrl }).catch((e: unknown) => {
+      const why = asVitrineError(e).message;
+      const message = `wasmUrl: ${String(wasmUrl)} did not load (${why}), expected vitrine_bg.wasm`;
+      throw vitrineError("wasm_unavailable", message);
+    });
     const options: Record<string, unknown> = {};
     for (const key of CORE_OPTIONS) {
       if (config[key] !== undefined) options[key] = config[key];
@@ -225,6 +249,7 @@ export async function start(config: VitrineConfig = {}): Promise<VitrineHandle> 
     return inert(timings);
   }
   timings.trackingReady = now();
+  log?.(`tracking ready ${(timings.trackingReady - timings.started).toFixed(1)} ms after start`);
   if (config.onEngagement) {
     try {
       config.onEngagement(core.engagement() as Engagement);
@@ -233,8 +258,8 @@ export async function start(config: VitrineConfig = {}): Promise<VitrineHandle> 
     }
   }
 
-  const ready = loadModelAndRerank(core, config, timings, report);
-  return handle(core, ready, timings, config, report);
+  const ready = loadModelAndRerank(core, config, timings, report, log);
+  return handle(core, ready, timings, config, report, log);
 }
 
 async function loadModelAndRerank(
@@ -242,19 +267,36 @@ async function loadModelAndRerank(
   config: VitrineConfig,
   timings: Timings,
   report: (e: VitrineError) => void,
+  log: DecisionLog,
 ): Promise<void> {
   try {
-    if (config.modelUrl !== undefined) {
-      const response = await fetch(config.modelUrl, { credentials: "omit" });
+    if (config.modelUrl === undefined) {
+      log?.("no modelUrl: widgets are ranked by the rule");
+    } else {
+      const url = config.modelUrl;
+      const response = await fetch(url, { credentials: "omit" }).catch((e: unknown) => {
+        const why = asVitrineError(e).message;
+        throw vitrineError("network", `modelUrl: ${url} could not be fetched (${why})`);
+      });
       if (!response.ok) {
-        throw vitrineError("network", `model: ${config.modelUrl} answered ${response.status}`);
+        const got = `${config.modelUrl} answered HTTP ${response.status}`;
+        throw vitrineError("network", `modelUrl: ${got}, expected 200 and the ONNX model`);
       }
-      core.loadModel(new Uint8Array(await response.arrayBuffer()));
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      try {
+        core.loadModel(bytes);
+      } catch (e) {
+        // The core knows what is wrong with the model, not which option brought it.
+        const error = asVitrineError(e, "model_runtime");
+        throw vitrineError(error.code, `modelUrl: ${config.modelUrl}: ${error.message}`);
+      }
       timings.modelReady = now();
+      log?.(`model ready ${(timings.modelReady - timings.started).toFixed(1)} ms after start`);
     }
-    core.rerankAll();
+    rerankAll(core, report, log);
   } catch (e) {
     report(asVitrineError(e, "model_runtime"));
+    log?.(`model not used (${asVitrineError(e, "model_runtime").code}): server order kept`);
     try {
       core.fallbackAll();
     } catch {
@@ -262,6 +304,39 @@ async function loadModelAndRerank(
     }
   }
   timings.firstRerank = now();
+  log?.(`first re-rank done ${(timings.firstRerank - timings.started).toFixed(1)} ms after start`);
+}
+
+/**
+ * The core's `rerankAll`, or with `debug` the same walk done here, one widget at a time, so
+ * each decision can be logged.
+ */
+function rerankAll(core: Core, report: (e: VitrineError) => void, log: DecisionLog): number {
+  if (!log) return core.rerankAll();
+  let ranked = 0;
+  for (const container of document.querySelectorAll("[data-vitrine-widget]")) {
+    if (rerankOne(core, container, report, log) !== null) ranked += 1;
+  }
+  return ranked;
+}
+
+function rerankOne(
+  core: Core,
+  container: Element,
+  report: (e: VitrineError) => void,
+  log: DecisionLog,
+): Explanation[] | null {
+  const begun = now();
+  try {
+    const explanations = core.rerank(container) as Explanation[];
+    logRanking(log, core, container, explanations, now() - begun);
+    return explanations;
+  } catch (e) {
+    const error = asVitrineError(e);
+    report(error);
+    logFallback(log, container, error);
+    return null;
+  }
 }
 
 function handle(
@@ -270,6 +345,7 @@ function handle(
   timings: Timings,
   config: VitrineConfig,
   report: (e: VitrineError) => void,
+  log: DecisionLog,
 ): VitrineHandle {
   // Every call goes through `guard`: whatever the core throws, the page gets a report.
   const guard = <T>(fallback: T, f: () => T): T => {
@@ -295,8 +371,8 @@ function handle(
         return false;
       }
     },
-    rerank: (container) => guard(null, () => core.rerank(container) as Explanation[]),
-    rerankAll: () => guard(0, () => core.rerankAll()),
+    rerank: (container) => guard(null, () => rerankOne(core, container, report, log)),
+    rerankAll: () => guard(0, () => rerankAll(core, report, log)),
     scan: () => guard(undefined, () => core.scan()),
     profile: () => guard(null, () => core.profile()),
     describeProfile: () => guard([], () => core.describeProfile()),

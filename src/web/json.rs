@@ -14,8 +14,12 @@ use crate::error::{Error, Result};
 pub fn stringify(value: &JsValue) -> Result<String> {
     let replacer =
         Closure::<dyn Fn(JsValue, JsValue) -> JsValue>::new(|_key: JsValue, v: JsValue| {
+            // Spelled as JavaScript does, which is what `event::price` recognises; Rust's
+            // own `Display` would write `inf`.
             match v.as_f64() {
-                Some(n) if !n.is_finite() => JsValue::from_str(&n.to_string()),
+                Some(n) if n.is_nan() => JsValue::from_str("NaN"),
+                Some(n) if n == f64::INFINITY => JsValue::from_str("Infinity"),
+                Some(n) if n == f64::NEG_INFINITY => JsValue::from_str("-Infinity"),
                 _ => v,
             }
         });

@@ -1,0 +1,143 @@
+/**
+ * For stores that already send Segment or GA4 e-commerce events: the same calls, translated
+ * into the events {@link VitrineHandle.track} takes.
+ *
+ * ```js
+ * analytics.on("track", (name, properties) => {
+ *   for (const event of fromSegment(name, properties)) vitrine.track(event);
+ * });
+ * ```
+ *
+ * Only what maps is translated; every other event gives `[]`. Values are passed on as they
+ * are, and `track` validates them, so a bad price still reaches `onError` by name.
+ */
+
+import type { Product, TrackedEvent, VitrineHandle } from "./index.js";
+
+type Fields = Record<string, unknown>;
+
+/**
+ * Translates one Segment e-commerce event (spec v2: `Product Viewed`, `Product Clicked`,
+ * `Product Added`, `Product Removed`, `Products Searched`). Any other name gives `[]`:
+ * `Product List Viewed`, `Cart Viewed`, the checkout and order events, promotions, wishlists
+ * and reviews are not supported yet.
+ */
+export function fromSegment(name: string, properties: unknown): TrackedEvent[] {
+  const p = fields(properties);
+  switch (name) {
+    case "Product Viewed":
+      return withProduct(segmentProduct(p), (product) => ({ type: "product_viewed", product }));
+    case "Product Clicked":
+      return withProduct(segmentProduct(p), (product) => ({
+        type: "product_clicked",
+        product,
+        ...optional("position", p.position),
+      }));
+    case "Product Added":
+      return withProduct(segmentProduct(p), (product) => ({
+        type: "added_to_cart",
+        product,
+        ...optional("quantity", p.quantity),
+      }));
+    case "Product Removed":
+      return withProduct(segmentProduct(p), (product) => ({
+        type: "removed_from_cart",
+        product,
+        ...optional("quantity", p.quantity),
+      }));
+    case "Products Searched":
+      return typeof p.query === "string" ? [{ type: "products_searched", query: p.query }] : [];
+    default:
+      return [];
+  }
+}
+
+/**
+ * Translates one GA4 recommended e-commerce event (`view_item`, `select_item`,
+ * `add_to_cart`, `remove_from_cart`, `search`), one Vitrine event per entry of `items`.
+ * Any other name gives `[]`: `view_item_list`, `view_cart`, `begin_checkout`, `purchase`,
+ * `refund`, promotions and wishlists are not supported yet.
+ */
+export function fromGa4(name: string, params: unknown): TrackedEvent[] {
+  const p = fields(params);
+  const items = Array.isArray(p.items) ? p.items.map(fields) : [];
+  switch (name) {
+    case "view_item":
+      return items.flatMap((item) =>
+        withProduct(ga4Product(item), (product) => ({ type: "product_viewed", product })),
+      );
+    case "select_item":
+      return items.flatMap((item) =>
+        withProduct(ga4Product(item), (product) => ({
+          type: "product_clicked",
+          product,
+          ...optional("position", item.index),
+        })),
+      );
+    case "add_to_cart":
+    case "remove_from_cart":
+      return items.flatMap((item) =>
+        withProduct(ga4Product(item), (product) => ({
+          type: name === "add_to_cart" ? "added_to_cart" : "removed_from_cart",
+          product,
+          ...optional("quantity", item.quantity),
+        })),
+      );
+    case "search":
+      return typeof p.search_term === "string"
+        ? [{ type: "products_searched", query: p.search_term }]
+        : [];
+    default:
+      return [];
+  }
+}
+
+/** Segment names the product `product_id`, and older specs `sku` or `id`. */
+function segmentProduct(p: Fields): Product | null {
+  const id = p.product_id ?? p.sku ?? p.id;
+  if (id === undefined || id === null) return null;
+  return {
+    id: String(id),
+    ...optional("category", p.category),
+    ...optional("brand", p.brand),
+    ...optional("price", p.price),
+  };
+}
+
+/**
+ * GA4 splits the category path over `item_category` … `item_category5`; Vitrine's category
+ * is one dot-separated path (`electronics.smartphone`), whose first segment is the top level.
+ */
+function ga4Product(item: Fields): Product | null {
+  const id = item.item_id;
+  if (id === undefined || id === null) return null;
+  const levels = ["item_category", "item_category2", "item_category3", "item_category4"]
+    .concat("item_category5")
+    .map((key) => item[key])
+    .filter((level): level is string => typeof level === "string" && level !== "");
+  return {
+    id: String(id),
+    ...optional("category", levels.length > 0 ? levels.join(".") : undefined),
+    ...optional("brand", item.item_brand),
+    ...optional("price", item.price),
+  };
+}
+
+function withProduct(
+  product: Product | null,
+  event: (product: Product) => TrackedEvent,
+): TrackedEvent[] {
+  return product === null ? [] : [event(product)];
+}
+
+/**
+ * `{ [key]: value }`, or nothing when the source left the value out. The value keeps its
+ * type from the source, checked by `track`, hence the cast to what a valid one would be.
+ */
+function optional(key: string, value: unknown): Record<string, never> {
+  return (value === undefined || value === null ? {} : { [key]: value }) as Record<string, never>;
+}
+
+function fields(value: unknown): Fields {
+  return typeof value === "object" && value !== null ? (value as Fields) : {};
+}

@@ -1,0 +1,20 @@
+// The plain API from a bundled app: render the widget, then start Vitrine with the model.
+import { start } from "vitrine";
+
+import { itemAttributes, onError, products, report } from "./catalogue.js";
+
+const widget = document.getElementById("recs");
+products.forEach((product, rank) => {
+  const item = document.createElement("article");
+  for (const [name, value] of Object.entries(itemAttributes(product, rank))) {
+    item.setAttribute(name, value);
+  }
+  item.textContent = product.id;
+  widget.append(item);
+});
+
+const vitrine = await start({ modelUrl: "/ranker.onnx", onError });
+vitrine.track({ type: "product_viewed", product: products[4] });
+await vitrine.ready;
+report.hasModel = vitrine.timings.modelReady !== undefined;
+report.active = vitrine.active;

@@ -7,13 +7,15 @@ export WASM_BINDGEN_TEST_TIMEOUT ?= 120
 CARGO ?= cargo
 ADDR ?= 127.0.0.1:8080
 
-.PHONY: help setup sdk demo test test-native test-wasm test-e2e test-model lint model measure
+.PHONY: help setup sdk demo test test-native test-wasm test-e2e test-model lint model measure \
+	inventory
 
 help:
 	@echo "make demo   build everything and serve the demo store on http://$(ADDR)"
 	@echo "make test   run every test (native, wasm in Chromium, end-to-end, training)"
 	@echo "make model  retrain models/ranker.onnx from ../shared/data"
 	@echo "make measure  print start-up timings of the SDK on the demo home page"
+	@echo "make inventory  rewrite privacy/inventory.json from src/inventory.rs"
 
 setup:
 	@scripts/setup.sh
@@ -56,3 +58,7 @@ model: setup
 measure: sdk
 	$(CARGO) build --release -p vitrine-demo
 	cd tests/e2e && node measure-start.mjs
+
+# The data inventory of PRIVACY.md; `cargo test --lib inventory` fails while it is stale.
+inventory:
+	$(CARGO) run -q --bin vitrine-inventory

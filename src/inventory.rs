@@ -123,7 +123,7 @@ const LEDGER_FIELDS: [Field; 11] = [
     field("entries[].batch.engagement_band", "as sent"),
 ];
 
-const AFFINITY: &str = "decayed weight (v) as of the time (t) of its last reinforcement";
+const LAST_REINFORCED: &str = "when that affinity was last reinforced (its weight is as of then)";
 
 const PROFILE_FIELDS: [Field; 30] = [
     field("schema", "version of the profile's shape"),
@@ -132,20 +132,32 @@ const PROFILE_FIELDS: [Field; 30] = [
         "clock_ms",
         "latest time the profile saw: keeps decay monotonic",
     ),
-    field("categories.entries.*.v", AFFINITY),
+    field(
+        "categories.entries.*.v",
+        "decayed affinity per exact category path (at most 48)",
+    ),
     field(
         "categories.entries.*.t",
         "per exact category path (at most 48)",
     ),
-    field("top_categories.entries.*.v", AFFINITY),
+    field(
+        "top_categories.entries.*.v",
+        "decayed affinity per top-level category (at most 24)",
+    ),
     field(
         "top_categories.entries.*.t",
         "per top-level category (at most 24)",
     ),
-    field("brands.entries.*.v", AFFINITY),
-    field("brands.entries.*.t", "per brand (at most 48)"),
-    field("price_bands.entries.*.v", AFFINITY),
-    field("price_bands.entries.*.t", "per price band (at most 16)"),
+    field(
+        "brands.entries.*.v",
+        "decayed affinity per brand (at most 48)",
+    ),
+    field("brands.entries.*.t", LAST_REINFORCED),
+    field(
+        "price_bands.entries.*.v",
+        "decayed affinity per price band (at most 16)",
+    ),
+    field("price_bands.entries.*.t", LAST_REINFORCED),
     field(
         "log_price_sum.v",
         "decayed sum of ln(1 + price) of engaged products",

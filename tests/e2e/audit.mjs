@@ -17,7 +17,9 @@ export const DEMO_KEYS = new Set(["demo-cart"]);
 /** Segments of a declared path, as `src/inventory.rs` reads them: `a[].b` → a, [], b. */
 function patternSegments(pattern) {
   if (pattern === "") return [];
-  return pattern.split(".").flatMap((part) => (part.endsWith("[]") ? [part.slice(0, -2), "[]"] : [part]));
+  return pattern
+    .split(".")
+    .flatMap((part) => (part.endsWith("[]") ? [part.slice(0, -2), "[]"] : [part]));
 }
 
 /** Every leaf path of a JSON value (and every empty list or map, and every null). */

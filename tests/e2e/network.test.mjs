@@ -22,7 +22,11 @@ after(async () => {
 });
 
 /** What the demo configures (`static/app.js`) and where the SDK loads its module from. */
-const SDK_ENDPOINTS = new Set(["/models/ranker.onnx", "/v1/signals", "/vitrine/pkg/vitrine_bg.wasm"]);
+const SDK_ENDPOINTS = new Set([
+  "/models/ranker.onnx",
+  "/v1/signals",
+  "/vitrine/pkg/vitrine_bg.wasm",
+]);
 /** Requests a page makes by its markup; anything else is made by script. */
 const MARKUP_TYPES = new Set(["document", "stylesheet", "image", "font", "script"]);
 /** The `<link rel="icon">`, which Chromium files under "other". */

@@ -31,7 +31,10 @@ async function shopper() {
   await shop(page, demo.origin, firstSession());
   await sdkReady(page);
   await page.evaluate(() => window.vitrine.sync());
-  await waitFor(() => demo.receivedBodies().length > receivedBefore, "a batch reached the collector");
+  await waitFor(
+    () => demo.receivedBodies().length > receivedBefore,
+    "a batch reached the collector",
+  );
   return { context, page, errors };
 }
 

@@ -229,10 +229,14 @@ impl Engine {
         };
         let delivery = transport::post(&url, &batch.to_json()).await;
         {
+            // An erase while the request was out (here or in another tab) emptied the outbox
+            // and the ledger: the answer then belongs to nothing that is still kept.
             let mut state = self.state.borrow_mut();
-            state.outbox.record(&batch.batch_id, delivery);
-            let now = js_sys::Date::now();
-            state.ledger.record(&batch, Transport::Fetch, delivery, now);
+            if state.outbox.pending().map(|p| &p.batch_id) == Some(&batch.batch_id) {
+                state.outbox.record(&batch.batch_id, delivery);
+                let now = js_sys::Date::now();
+                state.ledger.record(&batch, Transport::Fetch, delivery, now);
+            }
         }
         self.persist_now();
         self.sync_in_flight.set(false);
@@ -339,7 +343,11 @@ impl Engine {
         if batch.is_some() {
             self.persist_now();
         }
-        batch
+        // That write may have found the profile erased by another tab, and forgotten the
+        // batch built from it: then nothing is sent.
+        let state = self.state.borrow();
+        let pending = state.outbox.pending().map(|p| &p.batch_id);
+        batch.filter(|b| pending == Some(&b.batch_id))
     }
 
     /// Stops timers and further tracking, after one last write.

@@ -219,3 +219,51 @@ test("pause keeps the server order and records and sends nothing", async () => {
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test("a pause in one tab reaches the other open tabs", async () => {
+  const { context, page: tabA } = await shopper();
+  const tabB = await context.newPage();
+  await tabB.goto(`${demo.origin}/`);
+  await widgetItems(tabB, "recommendations");
+  assert.equal(await tabB.getAttribute("[data-vitrine-widget]", "data-vitrine-state"), "ranked");
+  await tabA.evaluate(() => window.vitrine.pause());
+  await tabB.waitForFunction(() => window.vitrine.paused === true, null, { timeout: 5_000 });
+  assert.equal(
+    await tabB.getAttribute("[data-vitrine-widget]", "data-vitrine-state"),
+    "fallback",
+  );
+  const ranks = await tabB.$$eval("[data-vitrine-widget] > [data-vitrine-item]", (items) =>
+    items.map((item) => Number(item.getAttribute("data-vitrine-rank"))),
+  );
+  assert.deepEqual(ranks, ranks.map((_, i) => i), "tab B is back in the server's order");
+  await context.close();
+});
+
+test("a profile idle longer than the retention period is deleted at the next start", async () => {
+  const { context, page } = await shopper();
+  await page.goto(`${demo.origin}/privacy`);
+  await sdkReady(page);
+  // Age the stored profile by 31 days, as if the shopper had been away: every time in it
+  // moves back, and nothing else changes. The SDK's default retention is 30 days.
+  await page.evaluate(() => {
+    window.vitrine.stop();
+    const age = 31 * 86_400_000;
+    const profile = JSON.parse(localStorage.getItem("vitrine.profile"));
+    const back = (time) => time - age;
+    profile.clock_ms = back(profile.clock_ms);
+    for (const table of ["categories", "top_categories", "brands", "price_bands"]) {
+      for (const entry of Object.values(profile[table].entries)) entry.t = back(entry.t);
+    }
+    for (const item of profile.recent) item.last_seen_ms = back(item.last_seen_ms);
+    profile.session.started_ms = back(profile.session.started_ms);
+    profile.session.last_event_ms = back(profile.session.last_event_ms);
+    localStorage.setItem("vitrine.profile", JSON.stringify(profile));
+  });
+  await page.goto(`${demo.origin}/privacy`);
+  await sdkReady(page);
+  const summary = await page.evaluate(() => window.vitrine.describeProfile());
+  assert.deepEqual(summary, ["Vitrine has recorded nothing on this device yet."]);
+  const stored = await storedOnDevice(page);
+  assert.equal(stored.localStorage["vitrine.profile"], undefined, "the key itself is gone");
+  await context.close();
+});

@@ -15,8 +15,8 @@ use crate::signals::SignalBatch;
 
 /// The version of the stored ledger's shape.
 pub const LEDGER_SCHEMA: u32 = 1;
-/// How many sends the ledger remembers; the oldest goes first. At about 250 bytes an entry
-/// the ledger stays under 16 KB.
+/// How many sends the ledger remembers; the oldest goes first. At about 270 bytes an entry
+/// (measured on a real entry) the ledger stays under 14 KB.
 pub const LEDGER_CAPACITY: usize = 50;
 
 /// How a batch was handed to the network.

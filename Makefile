@@ -8,7 +8,7 @@ CARGO ?= cargo
 ADDR ?= 127.0.0.1:8080
 
 .PHONY: help setup sdk demo test test-native test-wasm test-e2e test-model lint model measure eval
-.PHONY: test-package size docs
+.PHONY: test-package size docs inventory
 
 help:
 	@echo "make demo   build everything and serve the demo store on http://$(ADDR)"
@@ -18,6 +18,7 @@ help:
 	@echo "make eval   held-out figures of server order, rule and model on each shared log"
 	@echo "make size   raw, gzip and brotli bytes of every file in the npm tarball"
 	@echo "make docs   regenerate the API reference in docs/api from the doc comments"
+	@echo "make inventory  rewrite privacy/inventory.json from src/inventory.rs"
 
 setup:
 	@scripts/setup.sh
@@ -101,3 +102,6 @@ eval:
 		--write-test $(EVAL_DIR)/online-retail-test.csv
 	$(EVAL) --format online-retail --train $(EVAL_DIR)/online-retail-train.csv \
 		--test $(EVAL_DIR)/online-retail-test.csv
+# The data inventory of PRIVACY.md; `cargo test --lib inventory` fails while it is stale.
+inventory:
+	$(CARGO) run -q --bin vitrine-inventory

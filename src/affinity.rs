@@ -102,6 +102,14 @@ impl AffinityTable {
         all
     }
 
+    /// Forgets labels last reinforced before `cutoff_ms`, however strong they still are: the
+    /// retention period bounds how old a stored fact may be. Returns whether any went.
+    pub fn forget_before(&mut self, cutoff_ms: f64) -> bool {
+        let before = self.entries.len();
+        self.entries.retain(|_, d| d.at_ms >= cutoff_ms);
+        self.entries.len() != before
+    }
+
     /// How many labels the table holds.
     pub fn len(&self) -> usize {
         self.entries.len()

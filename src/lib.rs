@@ -14,7 +14,10 @@
 //! - [`model`] (cargo feature `model`): the tract-onnx scorer and its contract checks;
 //! - [`ranker`]: scores → an explained order blended with the server's;
 //! - [`signals`]: the only thing that leaves the device, with its privacy budget;
-//! - [`outbox`]: when a batch is built, and what an answer from the collector means.
+//! - [`outbox`]: when a batch is built, and what an answer from the collector means;
+//! - [`ledger`]: the shopper's on-device record of every batch sent;
+//! - [`retention`] and [`controls`]: how long stored facts live, and the shopper's pause;
+//! - [`inventory`]: the declared list of everything stored and sent (the privacy audit).
 //!
 //! The browser glue (`web`, on `wasm32` only) moves data between the page and these modules.
 //!
@@ -24,16 +27,20 @@
 #![warn(missing_docs)]
 
 pub mod affinity;
+pub mod controls;
 pub mod engagement;
 pub mod error;
 pub mod event;
 pub mod features;
+pub mod inventory;
+pub mod ledger;
 #[cfg(feature = "model")]
 pub mod model;
 pub mod offline;
 pub mod outbox;
 pub mod profile;
 pub mod ranker;
+pub mod retention;
 pub mod signals;
 #[cfg(target_arch = "wasm32")]
 mod web;

@@ -401,3 +401,46 @@ fn wasm_tract_matches_the_golden_vectors() {
     }
     assert!(checked >= 40, "only {checked} golden scores");
 }
+
+#[wasm_bindgen_test]
+fn a_retention_that_is_not_positive_is_refused_naming_the_option() {
+    let config = js_sys::JSON::parse(r#"{"retentionDays":0}"#).unwrap();
+    let error = Vitrine::new(config, None).err().unwrap();
+    assert_eq!(code_of(&error), "invalid_field");
+    assert!(
+        message_of(&error).contains("`retentionDays`"),
+        "{}",
+        message_of(&error)
+    );
+}
+
+#[wasm_bindgen_test]
+fn paused_the_widgets_go_back_to_server_order_and_nothing_is_recorded() {
+    let vitrine = start("test-pause");
+    vitrine
+        .track(view("x1", "furniture.living_room.sofa", "ikea"))
+        .unwrap();
+    let container = widget(&ITEMS);
+    vitrine.rerank(&container).unwrap();
+    assert_ne!(
+        displayed_ids(&container),
+        ["1", "2", "3", "4", "5"],
+        "ranked first"
+    );
+
+    vitrine.pause();
+    assert!(vitrine.paused());
+    assert_eq!(displayed_ids(&container), ["1", "2", "3", "4", "5"]);
+    assert_eq!(
+        container.get_attribute("data-vitrine-state").as_deref(),
+        Some("fallback")
+    );
+    assert!(vitrine.rerank(&container).unwrap().is_null());
+    vitrine.track(view("x2", "kids.toys", "lego")).unwrap();
+    assert!(!vitrine.describe_profile().join(" ").contains("kids.toys"));
+
+    vitrine.resume();
+    assert!(!vitrine.paused());
+    vitrine.erase();
+    container.remove();
+}

@@ -127,7 +127,7 @@ pub async fn cart(State(catalogue): State<Arc<Catalogue>>) -> Html<String> {
     Html(layout("Cart", "", &main))
 }
 
-/// `GET /privacy`: `app.js` fills in the profile from the SDK.
+/// `GET /privacy`: `app.js` fills in the profile, the controls and the ledger from the SDK.
 pub async fn privacy() -> Html<String> {
     let main = r#"<h1>What this store knows about you</h1>
 <p>Vitrine keeps a small profile of what you look at and add to your cart <strong>in this
@@ -135,8 +135,22 @@ browser</strong>, and uses it to reorder the shelves. The store's server never r
 <p>What does leave is a noised batch: one randomized bit for each of 14 broad categories and a
 randomized engagement band, sent within a daily privacy budget. Across many shoppers the store
 can count interests; from one batch it cannot tell what you like.</p>
+<h2>Your choices</h2>
+<div class="privacy-controls">
+<button type="button" id="vitrine-export" disabled>Download my data (JSON)</button>
+<button type="button" id="vitrine-pause" disabled>Pause personalization</button>
+<button type="button" id="vitrine-erase" disabled>Erase everything Vitrine stored</button>
+</div>
+<p id="vitrine-status" class="hint" role="status"></p>
 <h2>In plain words</h2>
 <div id="vitrine-summary"><p class="hint">This needs JavaScript and the Vitrine SDK.</p></div>
+<h2>What was sent</h2>
+<p class="hint">Every batch that left this browser, exactly as sent. This list itself stays
+here.</p>
+<table id="vitrine-ledger">
+<thead><tr><th>When</th><th>How</th><th>ε spent</th><th>Outcome</th><th>Sent</th></tr></thead>
+<tbody><tr><td colspan="5">Nothing yet.</td></tr></tbody>
+</table>
 <h2>The profile, exactly as stored</h2>
 <pre id="vitrine-profile">Not loaded.</pre>"#;
     Html(layout("Privacy", "", main))

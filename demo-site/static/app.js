@@ -124,8 +124,8 @@ function onClick(event) {
   }, 0);
 }
 
-/** On /privacy: the profile as stored, and the SDK's plain-English summary of it. */
-function showProfile(vitrine) {
+/** On /privacy: the profile in plain words and as stored, the ledger, and the controls. */
+function showPrivacy(vitrine) {
   const pre = document.getElementById("vitrine-profile");
   const summary = document.getElementById("vitrine-summary");
   if (pre) {
@@ -140,6 +140,88 @@ function showProfile(vitrine) {
     }
     summary.replaceChildren(list);
   }
+  showLedger(vitrine.ledger());
+  const pause = document.getElementById("vitrine-pause");
+  if (pause) {
+    pause.textContent = vitrine.paused ? "Resume personalization" : "Pause personalization";
+  }
+}
+
+function showLedger(entries) {
+  const body = document.querySelector("#vitrine-ledger tbody");
+  if (!body) return;
+  const rows = entries.map((entry) => {
+    const row = document.createElement("tr");
+    row.className = "ledger-entry";
+    const status = entry.status === undefined ? "" : ` (${entry.status})`;
+    const cells = [
+      new Date(entry.sent_ms).toLocaleString(),
+      entry.transport,
+      entry.epsilon_spent.toFixed(3),
+      entry.outcome + status,
+      JSON.stringify(entry.batch),
+    ];
+    for (const text of cells) {
+      const cell = document.createElement("td");
+      cell.textContent = text;
+      row.append(cell);
+    }
+    return row;
+  });
+  if (rows.length === 0) {
+    const row = document.createElement("tr");
+    const cell = document.createElement("td");
+    cell.colSpan = 5;
+    cell.textContent = "Nothing yet.";
+    row.append(cell);
+    rows.push(row);
+  }
+  body.replaceChildren(...rows);
+}
+
+/** Offers the export as a file download: a Blob URL, which the CSP does not restrict. */
+function download(data) {
+  const blob = new Blob([JSON.stringify(data, null, 2)], { type: "application/json" });
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(blob);
+  link.download = "vitrine-data.json";
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+}
+
+function wirePrivacyControls(vitrine) {
+  const status = document.getElementById("vitrine-status");
+  const say = (text) => {
+    if (status) status.textContent = text;
+  };
+  const on = (id, handler) => {
+    const button = document.getElementById(id);
+    if (!button) return;
+    button.disabled = false;
+    button.addEventListener("click", () => {
+      handler();
+      showPrivacy(vitrine);
+    });
+  };
+  on("vitrine-export", () => {
+    download(vitrine.exportData());
+    say("Your data was offered as vitrine-data.json.");
+  });
+  on("vitrine-pause", () => {
+    if (vitrine.paused) {
+      vitrine.resume();
+      say("Personalization resumed.");
+    } else {
+      vitrine.pause();
+      say("Personalization paused: nothing is recorded or sent, shelves keep the store's order.");
+    }
+  });
+  on("vitrine-erase", () => {
+    vitrine.erase();
+    say("Everything Vitrine stored in this browser was erased, in every open tab.");
+  });
 }
 
 document.addEventListener("click", onClick);
@@ -164,7 +246,8 @@ try {
   window.vitrine = vitrine;
   window.vitrineErrors = errors;
   if (document.getElementById("vitrine-profile")) {
-    showProfile(vitrine);
+    showPrivacy(vitrine);
+    wirePrivacyControls(vitrine);
   }
 } catch (e) {
   // Without the SDK the store keeps its server order; say why once, quietly.

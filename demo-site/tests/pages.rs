@@ -259,24 +259,69 @@ async fn the_cart_page_has_lines_and_suggestions() {
 }
 
 #[tokio::test]
-async fn the_privacy_page_has_room_for_the_profile() {
+async fn the_privacy_page_has_room_for_the_profile_the_controls_and_the_ledger() {
     let server = TestServer::start().await;
     let doc = server.page("/privacy").await;
     check_layout(&doc);
     assert_eq!(select(&doc, "pre#vitrine-profile").len(), 1);
     assert_eq!(select(&doc, "div#vitrine-summary").len(), 1);
+    for id in ["vitrine-export", "vitrine-pause", "vitrine-erase"] {
+        let buttons = select(&doc, &format!("button#{id}[type=button]"));
+        assert_eq!(buttons.len(), 1, "{id}");
+    }
+    assert_eq!(select(&doc, "table#vitrine-ledger tbody").len(), 1);
 }
 
+/// The policy the SDK is built to run under: scripts from this origin only, WebAssembly
+/// compilation allowed, nothing inline and no `eval`.
+const SCRIPT_SRC: &str = "script-src 'self' 'wasm-unsafe-eval'";
+
 #[tokio::test]
-async fn pages_forbid_inline_script() {
+async fn every_page_runs_under_the_strict_script_policy() {
     let server = TestServer::start().await;
-    let response = server.get("/").await;
-    let csp = response.headers()["content-security-policy"]
-        .to_str()
-        .unwrap();
-    assert!(
-        csp.contains("script-src 'self' 'wasm-unsafe-eval';"),
-        "{csp}"
-    );
-    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    let paths = [
+        "/",
+        "/search?q=samsung",
+        "/product/1004237",
+        "/cart",
+        "/privacy",
+        "/no-such-page",
+    ];
+    for path in paths {
+        let response = server.get(path).await;
+        let csp = response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let directives: Vec<&str> = csp.split(';').map(str::trim).collect();
+        let scripts: Vec<&&str> = directives
+            .iter()
+            .filter(|d| d.starts_with("script-src"))
+            .collect();
+        assert_eq!(scripts, [&SCRIPT_SRC], "{path}: {csp}");
+        assert!(directives.contains(&"default-src 'self'"), "{path}: {csp}");
+        assert!(
+            !directives.iter().any(|d| d.starts_with("script-src-")),
+            "{path}"
+        );
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+        assert!(
+            response.headers().get("set-cookie").is_none(),
+            "{path} sets a cookie"
+        );
+
+        let doc = Html::parse_document(&response.text().await.unwrap());
+        let inline: Vec<_> = select(&doc, "script")
+            .into_iter()
+            .filter(|s| s.value().attr("src").is_none() || s.text().any(|t| !t.trim().is_empty()))
+            .collect();
+        assert!(inline.is_empty(), "{path} has an inline script");
+        let handlers = doc
+            .root_element()
+            .descendants()
+            .filter_map(ElementRef::wrap)
+            .filter(|e| e.value().attrs().any(|(name, _)| name.starts_with("on")))
+            .count();
+        assert_eq!(handlers, 0, "{path} has inline event handlers");
+    }
 }

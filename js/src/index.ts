@@ -47,6 +47,9 @@ export interface VitrineConfig {
   autoCapture?: boolean;
   /** How long profile changes gather before one write to storage, in ms. Default 1000. */
   persistDelayMs?: number;
+  /** Days a stored fact about the shopper is kept; a profile idle that long is deleted.
+   * Default 30. */
+  retentionDays?: number;
   /**
    * Where `vitrine_bg.wasm` is served. Default: beside this module. Only the first `start`
    * in a page loads the module; later ones reuse it and ignore this option.
@@ -146,10 +149,50 @@ export interface VitrineHandle {
   sync(): Promise<boolean>;
   /** Writes the profile to storage now. */
   flush(): void;
-  /** Erases the local profile and any unsent batch. */
+  /** Erases everything Vitrine stored on this device, in this tab and in other open ones. */
   erase(): void;
+  /** Pauses personalization: server order, nothing tracked, stored or sent. Persists. */
+  pause(): void;
+  /** Resumes personalization and re-ranks the page's widgets. */
+  resume(): void;
+  /** Whether personalization is paused. */
+  readonly paused: boolean;
+  /** Every batch sent from this device, oldest first. It never leaves the device. */
+  ledger(): LedgerEntry[];
+  /** Everything Vitrine stores here, by storage key, for the shopper to download. */
+  exportData(): VitrineExport | null;
   /** Removes every listener and timer. */
   stop(): void;
+}
+
+/** One batch sent from this device, as the local ledger records it. */
+export interface LedgerEntry {
+  /** When it was handed to the network, ms since the epoch. */
+  sent_ms: number;
+  transport: "fetch" | "beacon";
+  /** The ε this send spent; 0 for a re-send of a batch already sent. */
+  epsilon_spent: number;
+  outcome: "accepted" | "rejected" | "failed" | "queued";
+  /** The collector's HTTP status, when there was one. */
+  status?: number;
+  /** The batch exactly as sent. */
+  batch: {
+    schema: number;
+    batch_id: string;
+    epsilon: number;
+    interest: number[];
+    engagement_band: number;
+  };
+}
+
+/** What {@link VitrineHandle.exportData} returns. */
+export interface VitrineExport {
+  format: "vitrine-export/1";
+  exported_at: string;
+  /** The profile in plain words. */
+  summary: string[];
+  /** Each stored record by its storage key, exactly as stored. */
+  stored: Record<string, unknown>;
 }
 
 /** A product as events describe it. */
@@ -201,6 +244,7 @@ const CORE_OPTIONS = [
   "storagePrefix",
   "autoCapture",
   "persistDelayMs",
+  "retentionDays",
 ] as const;
 
 const WRAPPER_OPTIONS = ["modelUrl", "wasmUrl", "strict", "onError", "onEngagement", "debug"];
@@ -387,6 +431,17 @@ function handle(
     },
     flush: () => guard(undefined, () => core.flush()),
     erase: () => guard(undefined, () => core.erase()),
+    pause: () => guard(undefined, () => core.pause()),
+    resume: () =>
+      guard(undefined, () => {
+        core.resume();
+        core.rerankAll();
+      }),
+    get paused() {
+      return guard(false, () => core.paused);
+    },
+    ledger: () => guard([], () => core.ledger() as LedgerEntry[]),
+    exportData: () => guard(null, () => core.exportData() as VitrineExport),
     stop: () => guard(undefined, () => core.stop()),
   };
 }
@@ -407,6 +462,11 @@ function inert(timings: Timings, reason?: string): VitrineHandle {
     sync: async () => false,
     flush: () => {},
     erase: () => {},
+    pause: () => {},
+    resume: () => {},
+    paused: false,
+    ledger: () => [],
+    exportData: () => null,
     stop: () => {},
   };
 }

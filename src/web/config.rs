@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::outbox::SyncConfig;
 use crate::profile::ProfileConfig;
 use crate::ranker::{BrandCap, Policy};
+use crate::retention::{Retention, DEFAULT_RETENTION_DAYS};
 use crate::signals::{DEFAULT_DAILY_EPSILON, MAX_BATCH_EPSILON};
 
 /// Everything the core layer can be told; the JavaScript wrapper documents each option.
@@ -49,6 +50,9 @@ pub struct Config {
     /// How long to gather profile changes before one write to storage.
     #[serde(default = "default_persist_delay_ms")]
     pub persist_delay_ms: f64,
+    /// Days a stored fact about the shopper may be kept.
+    #[serde(default = "default_retention_days")]
+    pub retention_days: f64,
 }
 
 impl Config {
@@ -79,6 +83,7 @@ impl Config {
         positive("syncIntervalMs", self.sync_interval_ms)?;
         positive("halfLifeDays", self.half_life_days)?;
         positive("dailyEpsilon", self.daily_epsilon)?;
+        positive("retentionDays", self.retention_days)?;
         if !(self.first_sync_delay_ms.is_finite() && self.first_sync_delay_ms >= 0.0) {
             return Err(Error::invalid(
                 "firstSyncDelayMs",
@@ -143,6 +148,11 @@ impl Config {
         }
     }
 
+    /// How long stored facts live.
+    pub fn retention(&self) -> Retention {
+        Retention::days(self.retention_days)
+    }
+
     /// The re-ranking policy.
     pub fn policy(&self) -> Policy {
         Policy {
@@ -178,6 +188,9 @@ fn default_storage_prefix() -> String {
 }
 fn default_true() -> bool {
     true
+}
+fn default_retention_days() -> f64 {
+    DEFAULT_RETENTION_DAYS
 }
 fn default_persist_delay_ms() -> f64 {
     1_000.0

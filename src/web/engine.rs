@@ -2,8 +2,12 @@
 //!
 //! Shared as `Rc<Engine>` by the exported handle, the DOM listeners and the timers. Borrows of
 //! the state never cross an `await` or a call into page code.
+//!
+//! A record with nothing in it is not stored: its key is removed instead. So a device where
+//! nothing was tracked (or everything was erased) holds no Vitrine key at all.
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use gloo_timers::callback::{Interval, Timeout};
@@ -13,8 +17,11 @@ use super::config::Config;
 use super::error::{make, Reporter};
 use super::storage::Store;
 use super::transport;
+use crate::controls::Controls;
 use crate::error::Error;
 use crate::event::Event;
+use crate::inventory::{CONTROLS_KEY, LEDGER_KEY, OUTBOX_KEY, PROFILE_KEY};
+use crate::ledger::{Ledger, Transport};
 use crate::outbox::{Delivery, Outbox};
 use crate::profile::Profile;
 use crate::signals::{SignalBatch, SystemEntropy};
@@ -28,8 +35,14 @@ type LoadedScorer = ();
 pub struct State {
     pub profile: Profile,
     pub outbox: Outbox,
+    pub ledger: Ledger,
+    pub controls: Controls,
     pub store: Store,
     pub scorer: Option<LoadedScorer>,
+    /// Each record as this tab last read or wrote it. A record this tab never saw is not its
+    /// to remove. And when storage has lost a profile this tab saw, another tab erased it:
+    /// this tab must not write it back.
+    known: HashMap<&'static str, String>,
 }
 
 /// The SDK instance behind a `Vitrine` handle.
@@ -54,40 +67,68 @@ impl Engine {
                 &format!("using memory: {reason}"),
             ));
         }
-        let profile = match store.get(&profile_key(&config)) {
-            Some(json) => Profile::from_json(&json).unwrap_or_else(|e| {
-                reporter.report_error(&e);
-                Profile::new(config.profile())
-            }),
-            None => Profile::new(config.profile()),
-        };
-        let outbox = match store.get(&outbox_key(&config)) {
-            Some(json) => Outbox::from_json(&json).unwrap_or_else(|e| {
-                reporter.report_error(&e);
+        let known: HashMap<&'static str, String> = RECORDS
+            .iter()
+            .filter_map(|&suffix| Some((suffix, store.get(&key(&config, suffix))?)))
+            .collect();
+        let load = |suffix: &str| known.get(suffix).cloned();
+        let report = |e: Error| reporter.report_error(&e);
+        let fresh_profile = || Profile::new(config.profile());
+        let mut profile = load(PROFILE_KEY).map_or_else(fresh_profile, |json| {
+            Profile::from_json(&json).unwrap_or_else(|e| {
+                report(e);
+                fresh_profile()
+            })
+        });
+        let outbox = load(OUTBOX_KEY).map_or_else(Outbox::new, |json| {
+            Outbox::from_json(&json).unwrap_or_else(|e| {
+                report(e);
                 Outbox::new()
-            }),
-            None => Outbox::new(),
-        };
-        Rc::new(Engine {
+            })
+        });
+        let mut ledger = load(LEDGER_KEY).map_or_else(Ledger::default, |json| {
+            Ledger::from_json(&json).unwrap_or_else(|e| {
+                report(e);
+                Ledger::default()
+            })
+        });
+        let controls = load(CONTROLS_KEY).map_or_else(Controls::default, |json| {
+            Controls::from_json(&json).unwrap_or_else(|e| {
+                report(e);
+                Controls::default()
+            })
+        });
+        let now = js_sys::Date::now();
+        let retention = config.retention();
+        let expired = retention.expire_profile(&mut profile, now);
+        let expired = retention.expire_ledger(&mut ledger, now) || expired;
+        let engine = Rc::new(Engine {
             config,
             reporter,
             state: RefCell::new(State {
                 profile,
                 outbox,
+                ledger,
+                controls,
                 store,
                 scorer: None,
+                known,
             }),
             persist_timer: RefCell::new(None),
             persist_pending: Cell::new(false),
             sync_timers: RefCell::new((None, None)),
             sync_in_flight: Cell::new(false),
             stopped: Cell::new(false),
-        })
+        });
+        if expired {
+            engine.persist_now();
+        }
+        engine
     }
 
     /// Applies a validated event now and schedules a coalesced write.
     pub fn record(self: &Rc<Self>, event: &Event) {
-        if self.stopped.get() {
+        if self.stopped.get() || self.paused() {
             return;
         }
         self.state
@@ -104,16 +145,46 @@ impl Engine {
         Ok(())
     }
 
-    /// Writes the profile and outbox now.
+    /// Writes every record now; empty ones are removed instead. If another tab erased the
+    /// profile since this tab last saw it, this tab forgets its own copy instead of writing.
     pub fn persist_now(&self) {
+        let profile_key = key(&self.config, PROFILE_KEY);
         let mut state = self.state.borrow_mut();
-        let profile = state.profile.to_json();
-        let outbox = state.outbox.to_json();
-        // Both writes always happen: the one that moves the store to memory must not skip
-        // the other.
-        let moved_profile = state.store.set(&profile_key(&self.config), &profile);
-        let moved_outbox = state.store.set(&outbox_key(&self.config), &outbox);
-        let moved = moved_profile.or(moved_outbox);
+        if state.known.contains_key(PROFILE_KEY) && state.store.get(&profile_key).is_none() {
+            drop(state);
+            self.forget_in_memory();
+            return;
+        }
+        let now = js_sys::Date::now();
+        let retention = self.config.retention();
+        retention.expire_profile(&mut state.profile, now);
+        retention.expire_ledger(&mut state.ledger, now);
+
+        let profile = (state.profile.totals.events > 0).then(|| state.profile.to_json());
+        let outbox = (state.outbox != Outbox::new()).then(|| state.outbox.to_json());
+        let ledger = (!state.ledger.is_empty()).then(|| state.ledger.to_json());
+        let controls = state.controls.paused.then(|| state.controls.to_json());
+        // Every write happens: the one that moves the store to memory must not skip others.
+        let mut moved = None;
+        for (suffix, value) in [
+            (PROFILE_KEY, profile),
+            (OUTBOX_KEY, outbox),
+            (LEDGER_KEY, ledger),
+            (CONTROLS_KEY, controls),
+        ] {
+            let key = key(&self.config, suffix);
+            match value {
+                Some(json) => {
+                    moved = state.store.set(&key, &json).or(moved);
+                    state.known.insert(suffix, json);
+                }
+                None => {
+                    if state.known.remove(suffix).is_some() {
+                        state.store.remove(&key);
+                    }
+                }
+            }
+        }
         drop(state);
         if let Some(reason) = moved {
             self.reporter.report(&make(
@@ -148,7 +219,7 @@ impl Engine {
         let Some(url) = self.config.sync_url.clone() else {
             return Err(make("no_sync_url", "sync needs the `syncUrl` option"));
         };
-        if self.stopped.get() || self.sync_in_flight.get() {
+        if self.stopped.get() || self.paused() || self.sync_in_flight.get() {
             return Ok(false);
         }
         self.sync_in_flight.set(true);
@@ -157,10 +228,16 @@ impl Engine {
             return Ok(false);
         };
         let delivery = transport::post(&url, &batch.to_json()).await;
-        self.state
-            .borrow_mut()
-            .outbox
-            .record(&batch.batch_id, delivery);
+        {
+            // An erase while the request was out (here or in another tab) emptied the outbox
+            // and the ledger: the answer then belongs to nothing that is still kept.
+            let mut state = self.state.borrow_mut();
+            if state.outbox.pending().map(|p| &p.batch_id) == Some(&batch.batch_id) {
+                state.outbox.record(&batch.batch_id, delivery);
+                let now = js_sys::Date::now();
+                state.ledger.record(&batch, Transport::Fetch, delivery, now);
+            }
+        }
         self.persist_now();
         self.sync_in_flight.set(false);
         Ok(self.state.borrow().outbox.pending().is_none())
@@ -172,30 +249,82 @@ impl Engine {
         let Some(url) = self.config.sync_url.as_deref() else {
             return;
         };
-        if self.sync_in_flight.get() {
-            return; // a keepalive fetch is carrying the batch already
+        if self.sync_in_flight.get() || self.paused() {
+            return; // a keepalive fetch is carrying the batch already, or sync is paused
         }
         let Some(batch) = self.due_batch() else {
             return;
         };
         // Refused (the page-wide beacon quota is full): the batch stays for the next page.
         if transport::beacon(url, &batch.to_json()) {
-            self.state
-                .borrow_mut()
-                .outbox
-                .record(&batch.batch_id, Delivery::Beaconed);
+            let mut state = self.state.borrow_mut();
+            state.outbox.record(&batch.batch_id, Delivery::Beaconed);
+            let now = js_sys::Date::now();
+            state
+                .ledger
+                .record(&batch, Transport::Beacon, Delivery::Beaconed, now);
         }
         self.persist_now();
     }
 
-    /// Forgets the profile and any unsent batch, here and in storage.
+    /// Forgets everything Vitrine keeps, here and in storage: every key under the prefix.
+    ///
+    /// The outbox goes too, privacy budget included. Keeping the day's spending would keep a
+    /// record the shopper asked to erase; what it protects is the shopper against the
+    /// collector, and only the shopper can erase. The cost is bounded: a new batch still
+    /// needs new activity and spends the budget of a new, unlinkable profile.
     pub fn erase(&self) {
+        self.forget_in_memory();
+        let mut state = self.state.borrow_mut();
+        state.store.remove_all();
+    }
+
+    /// Drops every in-memory record and the pending write, without touching storage: another
+    /// tab erased it, or this one is about to.
+    pub fn forget_in_memory(&self) {
+        self.persist_timer.borrow_mut().take();
+        self.persist_pending.set(false);
         let mut state = self.state.borrow_mut();
         state.profile = Profile::new(self.config.profile());
-        state.outbox.discard_pending();
-        state.store.remove(&profile_key(&self.config));
-        let outbox = state.outbox.to_json();
-        state.store.set(&outbox_key(&self.config), &outbox);
+        state.outbox = Outbox::new();
+        state.ledger = Ledger::default();
+        state.controls = Controls::default();
+        state.known.clear();
+    }
+
+    /// Whether the shopper paused personalization.
+    pub fn paused(&self) -> bool {
+        self.state.borrow().controls.paused
+    }
+
+    /// Pauses or resumes: tracking, ranking and sync stop while paused; the choice is stored.
+    pub fn set_paused(&self, paused: bool) {
+        self.state.borrow_mut().controls = Controls::with_paused(paused);
+        self.persist_now();
+    }
+
+    /// Adopts controls another tab stored (`None`: removed).
+    pub fn adopt_controls(&self, json: Option<&str>) {
+        let controls = json
+            .and_then(|j| Controls::from_json(j).ok())
+            .unwrap_or_default();
+        self.state.borrow_mut().controls = controls;
+    }
+
+    /// Every stored record, parsed, keyed by its full storage key, after a write of the
+    /// current state: what an export hands the shopper.
+    pub fn stored_records(&self) -> Vec<(String, serde_json::Value)> {
+        self.persist_now();
+        let state = self.state.borrow();
+        RECORDS
+            .iter()
+            .filter_map(|suffix| {
+                let key = key(&self.config, suffix);
+                let json = state.store.get(&key)?;
+                let value = serde_json::from_str(&json).unwrap_or(serde_json::Value::String(json));
+                Some((key, value))
+            })
+            .collect()
     }
 
     /// The batch to send now, if the schedule and the budget allow one. A new batch has spent
@@ -214,7 +343,11 @@ impl Engine {
         if batch.is_some() {
             self.persist_now();
         }
-        batch
+        // That write may have found the profile erased by another tab, and forgotten the
+        // batch built from it: then nothing is sent.
+        let state = self.state.borrow();
+        let pending = state.outbox.pending().map(|p| &p.batch_id);
+        batch.filter(|b| pending == Some(&b.batch_id))
     }
 
     /// Stops timers and further tracking, after one last write.
@@ -252,12 +385,12 @@ impl Engine {
     }
 }
 
-fn profile_key(config: &Config) -> String {
-    format!("{}.profile", config.storage_prefix)
-}
+/// The records the engine stores, by key suffix.
+const RECORDS: [&str; 4] = [PROFILE_KEY, OUTBOX_KEY, LEDGER_KEY, CONTROLS_KEY];
 
-fn outbox_key(config: &Config) -> String {
-    format!("{}.outbox", config.storage_prefix)
+/// The full storage key of a record: `<storagePrefix>.<suffix>`.
+pub fn key(config: &Config, suffix: &str) -> String {
+    format!("{}.{suffix}", config.storage_prefix)
 }
 
 fn ms(value: f64) -> u32 {

@@ -10,6 +10,7 @@ mod engine;
 mod error;
 mod json;
 mod storage;
+mod tabs;
 mod transport;
 mod widgets;
 
@@ -22,6 +23,7 @@ use self::capture::Capture;
 use self::config::Config;
 use self::engine::Engine;
 use self::error::{make, to_js, Reporter};
+use self::tabs::Tabs;
 use crate::event::Event;
 
 /// A running Vitrine instance in one page.
@@ -29,6 +31,7 @@ use crate::event::Event;
 pub struct Vitrine {
     engine: Rc<Engine>,
     capture: Option<Capture>,
+    tabs: Option<Tabs>,
 }
 
 #[wasm_bindgen]
@@ -44,7 +47,12 @@ impl Vitrine {
             capture::scan_page(&engine);
         }
         engine.start_sync();
-        Ok(Vitrine { engine, capture })
+        let tabs = tabs::listen(&engine);
+        Ok(Vitrine {
+            engine,
+            capture,
+            tabs,
+        })
     }
 
     /// Records one event given as a plain object, such as
@@ -82,7 +90,12 @@ impl Vitrine {
 
     /// Re-ranks one widget container and returns an explanation per item. On failure the
     /// widget keeps its server order, is marked `fallback`, and the error is thrown.
+    /// While paused it keeps the server order, marks the widget `fallback` and returns `null`.
     pub fn rerank(&self, container: &web_sys::Element) -> Result<JsValue, JsValue> {
+        if self.engine.paused() {
+            widgets::restore_server_order(container);
+            return Ok(JsValue::NULL);
+        }
         let ranking = widgets::rerank(&self.engine, container).map_err(|e| to_js(&e))?;
         to_plain(&ranking.explanations)
     }
@@ -91,6 +104,12 @@ impl Vitrine {
     /// Returns how many widgets were ranked.
     #[wasm_bindgen(js_name = rerankAll)]
     pub fn rerank_all(&self) -> u32 {
+        if self.engine.paused() {
+            widgets::all_widgets()
+                .iter()
+                .for_each(widgets::restore_server_order);
+            return 0;
+        }
         let mut ranked = 0;
         for container in widgets::all_widgets() {
             match widgets::rerank(&self.engine, &container) {
@@ -153,9 +172,55 @@ impl Vitrine {
         self.engine.persist_now();
     }
 
-    /// Erases the local profile and any unsent batch from memory and storage.
+    /// Erases everything Vitrine keeps on this device (every key under the storage prefix:
+    /// profile, outbox with its budget, ledger, controls), in memory and in storage. Other
+    /// open tabs drop their copies too.
     pub fn erase(&self) {
         self.engine.erase();
+    }
+
+    /// Pauses personalization: widgets go back to the server's order, and nothing is tracked,
+    /// stored or sent until `resume()`. The choice survives page loads and reaches other tabs.
+    pub fn pause(&self) {
+        self.engine.set_paused(true);
+        widgets::all_widgets()
+            .iter()
+            .for_each(widgets::restore_server_order);
+    }
+
+    /// Resumes personalization; the page re-ranks with `rerankAll()`.
+    pub fn resume(&self) {
+        self.engine.set_paused(false);
+    }
+
+    /// Whether personalization is paused.
+    #[wasm_bindgen(getter)]
+    pub fn paused(&self) -> bool {
+        self.engine.paused()
+    }
+
+    /// Every batch sent from this device (the last 50, none older than `retentionDays`),
+    /// oldest first: when, how, the ε spent, the outcome, and the batch exactly as sent.
+    pub fn ledger(&self) -> Result<JsValue, JsValue> {
+        let state = self.engine.state.borrow();
+        let entries: Vec<_> = state.ledger.entries().collect();
+        to_plain(&entries)
+    }
+
+    /// Everything Vitrine stores on this device, for the shopper to download: each record
+    /// by its storage key, exactly as stored, with the plain-words summary.
+    #[wasm_bindgen(js_name = exportData)]
+    pub fn export_data(&self) -> Result<JsValue, JsValue> {
+        let stored: serde_json::Map<String, serde_json::Value> =
+            self.engine.stored_records().into_iter().collect();
+        let now = js_sys::Date::now();
+        let export = serde_json::json!({
+            "format": "vitrine-export/1",
+            "exported_at": String::from(js_sys::Date::new(&now.into()).to_iso_string()),
+            "summary": self.engine.state.borrow().profile.describe(now),
+            "stored": stored,
+        });
+        to_plain(&export)
     }
 
     /// Why storage runs from memory, or `undefined` when it persists normally.
@@ -172,6 +237,7 @@ impl Vitrine {
     /// Removes every listener and timer, after one last write. The instance does nothing after.
     pub fn stop(&mut self) {
         self.capture = None;
+        self.tabs = None;
         self.engine.stop();
     }
 }

@@ -20,7 +20,7 @@ pub struct Store {
 impl Store {
     /// Opens `localStorage` for keys starting with `prefix`, probing that it accepts a write.
     pub fn open(prefix: &str) -> Store {
-        let probe_key = format!("{prefix}.probe");
+        let probe_key = format!("{prefix}.{}", crate::inventory::PROBE_KEY);
         let local = web_sys::window().ok_or("no window").and_then(|w| {
             w.local_storage()
                 .map_err(|_| "localStorage threw on access")?
@@ -80,6 +80,24 @@ impl Store {
             let _ = storage.remove_item(key);
         }
         self.memory.remove(key);
+    }
+
+    /// Removes every key under the prefix, from localStorage and from memory, whether this
+    /// version of Vitrine knows it or an older one wrote it.
+    pub fn remove_all(&mut self) {
+        let ours = format!("{}.", self.prefix);
+        if let Some(storage) = &self.local {
+            let length = storage.length().unwrap_or(0);
+            // Collect first: removing while walking the indices would skip keys.
+            let keys: Vec<String> = (0..length)
+                .filter_map(|i| storage.key(i).ok().flatten())
+                .filter(|key| key.starts_with(&ours))
+                .collect();
+            for key in keys {
+                let _ = storage.remove_item(&key);
+            }
+        }
+        self.memory.retain(|key, _| !key.starts_with(&ours));
     }
 
     /// Copies what localStorage holds under our prefix into memory, then stops using it.

@@ -38,6 +38,16 @@ pub fn mark_fallback(container: &Element) {
     let _ = container.set_attribute(dom::STATE, "fallback");
 }
 
+/// Puts a widget back in the server's order and marks it `fallback`: personalization is
+/// paused, so whatever an earlier ranking moved goes back.
+pub fn restore_server_order(container: &Element) {
+    if let Ok(items) = dom::items_in_server_order(container) {
+        let elements: Vec<&Element> = items.iter().map(|(e, _)| e).collect();
+        let _ = place(container, &elements);
+    }
+    mark_fallback(container);
+}
+
 /// Every widget container in the document.
 pub fn all_widgets() -> Vec<Element> {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {

@@ -1,0 +1,205 @@
+//! The shopper's own record of every batch that left the device: what was sent, when, how,
+//! and how much privacy budget it spent.
+//!
+//! The ledger stays on the device. It exists so that a shopper (or a privacy team looking
+//! over their shoulder) can compare what Vitrine says it sends with what it did send. It is
+//! bounded in count and in age, like every other stored record.
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::outbox::Delivery;
+use crate::signals::SignalBatch;
+
+/// The version of the stored ledger's shape.
+pub const LEDGER_SCHEMA: u32 = 1;
+/// How many sends the ledger remembers; the oldest goes first. At about 270 bytes an entry
+/// (measured on a real entry) the ledger stays under 14 KB.
+pub const LEDGER_CAPACITY: usize = 50;
+
+/// How a batch was handed to the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Transport {
+    /// `fetch` with `keepalive`, while the page lives.
+    Fetch,
+    /// `navigator.sendBeacon`, as the page goes away.
+    Beacon,
+}
+
+/// One send of one batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LedgerEntry {
+    /// When it was handed to the network, ms since the epoch.
+    pub sent_ms: f64,
+    /// How.
+    pub transport: Transport,
+    /// The ε this send spent: the batch's ε the first time its id is sent, 0 for a re-send
+    /// of the same batch (the collector keeps one copy, and the noise was drawn once).
+    pub epsilon_spent: f64,
+    /// What came back: `accepted`, `rejected`, `failed` (kept for a retry) or `queued` (a
+    /// beacon, which reports nothing).
+    pub outcome: String,
+    /// The HTTP status, when there was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// Exactly what was sent.
+    pub batch: SignalBatch,
+}
+
+/// The bounded list of sends, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ledger {
+    schema: u32,
+    entries: VecDeque<LedgerEntry>,
+}
+
+impl Default for Ledger {
+    fn default() -> Self {
+        Ledger {
+            schema: LEDGER_SCHEMA,
+            entries: VecDeque::new(),
+        }
+    }
+}
+
+impl Ledger {
+    /// Records that `batch` was sent at `now_ms` by `transport`, with what came back.
+    pub fn record(
+        &mut self,
+        batch: &SignalBatch,
+        transport: Transport,
+        delivery: Delivery,
+        now_ms: f64,
+    ) {
+        let resent = self
+            .entries
+            .iter()
+            .any(|e| e.batch.batch_id == batch.batch_id);
+        let (outcome, status) = match delivery {
+            Delivery::Status(s) if (200..300).contains(&s) => ("accepted", Some(s)),
+            Delivery::Status(s) if (400..500).contains(&s) => ("rejected", Some(s)),
+            Delivery::Status(s) => ("failed", Some(s)),
+            Delivery::NetworkError => ("failed", None),
+            Delivery::Beaconed => ("queued", None),
+        };
+        if self.entries.len() >= LEDGER_CAPACITY {
+            self.entries.pop_front();
+        }
+        self.entries.push_back(LedgerEntry {
+            sent_ms: now_ms,
+            transport,
+            epsilon_spent: if resent { 0.0 } else { batch.epsilon },
+            outcome: outcome.to_owned(),
+            status,
+            batch: batch.clone(),
+        });
+    }
+
+    /// Forgets entries sent before `cutoff_ms`. Returns whether any went.
+    pub fn forget_before(&mut self, cutoff_ms: f64) -> bool {
+        let before = self.entries.len();
+        self.entries.retain(|e| e.sent_ms >= cutoff_ms);
+        self.entries.len() != before
+    }
+
+    /// The sends, oldest first.
+    pub fn entries(&self) -> impl Iterator<Item = &LedgerEntry> {
+        self.entries.iter()
+    }
+
+    /// Whether nothing was sent (or all of it has expired).
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Total ε spent by the remembered sends.
+    pub fn epsilon_spent(&self) -> f64 {
+        self.entries.iter().map(|e| e.epsilon_spent).sum()
+    }
+
+    /// Serializes the ledger for storage.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("invariant: a ledger always serializes")
+    }
+
+    /// Restores a stored ledger.
+    ///
+    /// # Errors
+    /// [`Error::Corrupt`] when the text is not a ledger of a known schema or holds a batch
+    /// that would not validate.
+    pub fn from_json(json: &str) -> Result<Self> {
+        let ledger: Ledger =
+            serde_json::from_str(json).map_err(|e| Error::Corrupt(format!("ledger: {e}")))?;
+        if ledger.schema != LEDGER_SCHEMA {
+            return Err(Error::Corrupt(format!(
+                "ledger schema {} is not known",
+                ledger.schema
+            )));
+        }
+        for entry in &ledger.entries {
+            entry
+                .batch
+                .validate()
+                .map_err(|e| Error::Corrupt(format!("ledger batch: {e}")))?;
+        }
+        Ok(ledger)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::profile::Profile;
+    use crate::signals::tests::SeededEntropy;
+
+    pub(crate) fn batch(seed: u64) -> SignalBatch {
+        SignalBatch::from_profile(&Profile::default(), 1.0, &mut SeededEntropy::new(seed))
+    }
+
+    #[test]
+    fn a_resend_spends_nothing_and_outcomes_are_named() {
+        let mut ledger = Ledger::default();
+        let b = batch(1);
+        ledger.record(&b, Transport::Fetch, Delivery::Status(503), 10.0);
+        ledger.record(&b, Transport::Beacon, Delivery::Beaconed, 20.0);
+        ledger.record(&batch(2), Transport::Fetch, Delivery::Status(422), 30.0);
+        let outcomes: Vec<_> = ledger.entries().map(|e| e.outcome.as_str()).collect();
+        assert_eq!(outcomes, ["failed", "queued", "rejected"]);
+        assert_eq!(
+            ledger.epsilon_spent(),
+            2.0,
+            "the re-send of batch 1 spent nothing"
+        );
+        assert_eq!(Ledger::from_json(&ledger.to_json()).unwrap(), ledger);
+    }
+
+    #[test]
+    fn it_stays_bounded_and_forgets_by_age() {
+        let mut ledger = Ledger::default();
+        for i in 0..(LEDGER_CAPACITY as u64 + 7) {
+            ledger.record(&batch(i), Transport::Fetch, Delivery::Status(202), i as f64);
+        }
+        assert_eq!(ledger.entries().count(), LEDGER_CAPACITY);
+        assert_eq!(
+            ledger.entries().next().unwrap().sent_ms,
+            7.0,
+            "the oldest went first"
+        );
+        assert!(ledger.forget_before(50.0));
+        assert_eq!(ledger.entries().count(), 7);
+    }
+
+    #[test]
+    fn a_tampered_ledger_is_refused() {
+        let mut ledger = Ledger::default();
+        ledger.record(&batch(3), Transport::Fetch, Delivery::Status(202), 1.0);
+        let bad = ledger
+            .to_json()
+            .replace("\"schema\":1,\"batch_id\"", "\"schema\":9,\"batch_id\"");
+        assert!(Ledger::from_json(&bad).is_err());
+        assert!(Ledger::from_json("{\"schema\":2,\"entries\":[]}").is_err());
+    }
+}

@@ -1,0 +1,54 @@
+//! Other tabs of the same store: what one tab erases or pauses, every open tab honours.
+//!
+//! The browser fires a `storage` event in every *other* same-origin tab when one changes
+//! localStorage, so the tab that erased needs no message of its own. The event is not
+//! instant: a write racing it is caught by the engine itself, which never writes back a
+//! profile that vanished from storage since it last saw it (see `Engine::persist_now`).
+//! A store running from memory shares nothing across tabs, and needs nothing of this.
+
+use std::rc::Rc;
+
+use gloo_events::EventListener;
+use wasm_bindgen::JsValue;
+
+use super::engine::{key, Engine};
+use super::widgets;
+use crate::inventory::{CONTROLS_KEY, PROFILE_KEY};
+
+/// The `storage` listener of one running SDK; dropping it removes it.
+pub struct Tabs {
+    _listener: EventListener,
+}
+
+/// Listens for other tabs' changes to Vitrine's keys.
+pub fn listen(engine: &Rc<Engine>) -> Option<Tabs> {
+    let window = web_sys::window()?;
+    let engine = Rc::clone(engine);
+    let listener = EventListener::new(&window, "storage", move |event| {
+        // web-sys's StorageEvent would need another feature for two fields; read them plainly.
+        let field = |name: &str| js_sys::Reflect::get(event, &JsValue::from_str(name)).ok();
+        let changed = field("key").and_then(|k| k.as_string());
+        let new_value = field("newValue").and_then(|v| v.as_string());
+        match changed {
+            // `localStorage.clear()` in another tab: everything went.
+            None => engine.forget_in_memory(),
+            Some(changed) if changed == key(&engine.config, PROFILE_KEY) => {
+                if new_value.is_none() {
+                    engine.forget_in_memory();
+                }
+            }
+            Some(changed) if changed == key(&engine.config, CONTROLS_KEY) => {
+                engine.adopt_controls(new_value.as_deref());
+                if engine.paused() {
+                    widgets::all_widgets()
+                        .iter()
+                        .for_each(widgets::restore_server_order);
+                }
+            }
+            Some(_) => {}
+        }
+    });
+    Some(Tabs {
+        _listener: listener,
+    })
+}

@@ -7,13 +7,14 @@ export WASM_BINDGEN_TEST_TIMEOUT ?= 120
 CARGO ?= cargo
 ADDR ?= 127.0.0.1:8080
 
-.PHONY: help setup sdk demo test test-native test-wasm test-e2e test-model lint model measure
+.PHONY: help setup sdk demo test test-native test-wasm test-e2e test-model lint model measure bench
 
 help:
 	@echo "make demo   build everything and serve the demo store on http://$(ADDR)"
 	@echo "make test   run every test (native, wasm in Chromium, end-to-end, training)"
 	@echo "make model  retrain models/ranker.onnx from ../shared/data"
 	@echo "make measure  print start-up timings of the SDK on the demo home page"
+	@echo "make bench  Vitrine vs onnxruntime-web vs plain JS in Chromium; writes BENCHMARKS.md"
 
 setup:
 	@scripts/setup.sh
@@ -60,3 +61,12 @@ model: setup
 measure: sdk
 	$(CARGO) build --release -p vitrine-demo
 	cd tests/e2e && node measure-start.mjs
+
+# Side by side in one headless Chromium: not a test, nothing is asserted but the runtimes'
+# agreement. Writes BENCHMARKS.md and target/bench/results.json.
+bench: sdk
+	$(CARGO) build --release -p vitrine-demo
+	@# npm's own node_modules/.package-lock.json never equals the lockfile: keep a copy instead.
+	cd bench && { cmp -s package-lock.json node_modules/.installed-lock.json || \
+		{ npm ci --no-audit --no-fund && cp package-lock.json node_modules/.installed-lock.json; }; }
+	cd bench && node run.mjs

@@ -204,6 +204,10 @@ async function runBench() {
 
   return {
     sizes: SIZES,
+    samples: SAMPLES,
+    warmupSamples: WARMUP_SAMPLES,
+    sampleMs: SAMPLE_MS,
+    goldenRows: goldenRows.length,
     rerank,
     ort: ortRun,
     plainJs,

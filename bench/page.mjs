@@ -154,11 +154,22 @@ async function runBench() {
   });
   await vitrine.ready;
   if (!vitrine.active) throw new Error(`Vitrine did not start: ${errors.join("; ")}`);
+  // A second instance without a model ranks by the built-in rule: the difference between the
+  // two re-rank rows is what the model costs inside Vitrine.
+  const ruleOnly = await start({
+    autoCapture: false,
+    storagePrefix: "vitrine-bench-rule",
+    onError: (e) => errors.push(`vitrine (rule): [${e.code}] ${e.message}`),
+  });
+  await ruleOnly.ready;
   // The glue module is the one the wrapper initialised: init returns its exports at once.
   const wasm = await initGlue();
   const wasmBytesAfterStart = wasm.memory.buffer.byteLength;
   // A shopper with some history, so features have something to say.
-  for (const event of trackingEvents(products).slice(0, 40)) vitrine.track(event);
+  for (const event of trackingEvents(products).slice(0, 40)) {
+    vitrine.track(event);
+    ruleOnly.track(event);
+  }
 
   ort.env.wasm.wasmPaths = "/ort/";
   ort.env.wasm.numThreads = 1;
@@ -167,17 +178,19 @@ async function runBench() {
   const forward = compileForward(readOnnx(modelBytes));
 
   const rerank = {};
+  const rerankRule = {};
   const ortRun = {};
   const plainJs = {};
   const agreement = {};
   for (const n of SIZES) {
     const maxBatch = Math.max(1, Math.floor(2000 / n));
     const widgets = Array.from({ length: maxBatch }, (_, i) => widget(products, n, i * 131));
-    const rerankOne = (i) => {
-      if (vitrine.rerank(widgets[i]) === null) throw new Error(`rerank of ${n} items failed`);
+    const rerankWith = (handle) => (i) => {
+      if (handle.rerank(widgets[i]) === null) throw new Error(`rerank of ${n} items failed`);
     };
     const between = async () => widgets.forEach(restoreServerOrder);
-    rerank[n] = await measure(rerankOne, { maxBatch, between });
+    rerank[n] = await measure(rerankWith(vitrine), { maxBatch, between });
+    rerankRule[n] = await measure(rerankWith(ruleOnly), { maxBatch, between });
     widgets.forEach((w) => w.remove());
 
     const features = tiled(goldenRows, n);
@@ -209,6 +222,7 @@ async function runBench() {
     sampleMs: SAMPLE_MS,
     goldenRows: goldenRows.length,
     rerank,
+    rerankRule,
     ort: ortRun,
     plainJs,
     agreement,

@@ -37,12 +37,15 @@ export function results(run) {
     first_rerank_ms: cold.first_rerank_ms,
     rerank_p95_us: keyed(bench.sizes, (n) => bench.rerank[n].p95_us),
     ort_run_p95_us: keyed(bench.sizes, (n) => bench.ort[n].p95_us),
+    rerank_rule_median_us: keyed(bench.sizes, (n) => bench.rerankRule[n].median_us),
+    rerank_rule_p95_us: keyed(bench.sizes, (n) => bench.rerankRule[n].p95_us),
     plain_js_median_us: keyed(bench.sizes, (n) => bench.plainJs[n].median_us),
     plain_js_p95_us: keyed(bench.sizes, (n) => bench.plainJs[n].p95_us),
     vitrine_over_ort: ratio(bench.rerank, bench.ort),
     plain_js_over_ort: ratio(bench.plainJs, bench.ort),
     calls_per_sample: {
       rerank: keyed(bench.sizes, (n) => bench.rerank[n].batch),
+      rerank_rule: keyed(bench.sizes, (n) => bench.rerankRule[n].batch),
       ort_run: keyed(bench.sizes, (n) => bench.ort[n].batch),
       plain_js: keyed(bench.sizes, (n) => bench.plainJs[n].batch),
     },
@@ -101,6 +104,7 @@ export function table(run) {
     "",
     `  ${"per call, µs: median / p95".padEnd(34)}${cols}`,
     row("Vitrine rerank(container) *", (n) => cell(bench.rerank[n])),
+    row("  the same, rule only (no model) *", (n) => cell(bench.rerankRule[n])),
     row("onnxruntime-web session.run", (n) => cell(bench.ort[n])),
     row("plain-JS forward pass", (n) => cell(bench.plainJs[n])),
     row("ratio Vitrine / onnxruntime-web", (n) => ratio(r.vitrine_over_ort[n])),
@@ -173,6 +177,8 @@ content hash in \`target/bench/compressed-sizes.json\`, and later runs take abou
   \`data-vitrine-*\` attributes, the feature rows from the profile, the tract model, the blend
   with the server order, and moving the items in the DOM. The shopper has 40 tracked events.
   Before every sample each widget is put back in server order, outside the timed region.
+  The row below it is a second instance without a model, ranking by the built-in rule: the
+  difference between the two is the model's share.
 - **onnxruntime-web session.run**: the awaited \`session.run\` on \`models/ranker.onnx\` with a
   ready [N, 13] tensor; no feature work, no DOM.
 - **plain-JS forward pass**: \`bench/forward.mjs\` on the same rows, with the weights read
@@ -198,7 +204,8 @@ content hash in \`target/bench/compressed-sizes.json\`, and later runs take abou
 - **track()**: ${run.bench.track.events} events (views, clicks, add-to-cart of catalogue
   products) through the wrapper's \`track\`, timed in batches of ${run.bench.track.batch}; median
   and p99 of the per-event time of each batch.
-- **Memory**: the wasm memory's size after \`start()\` and after all runs, and
+- **Memory**: the wasm memory's size after \`start()\` (of both instances: they share one
+  module and its memory) and after all runs, and
   \`performance.memory.usedJSHeapSize\` (Chromium only) of the benchmark page, which also
   holds onnxruntime-web.
 `;

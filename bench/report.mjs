@@ -33,6 +33,8 @@ export function results(run) {
     ranker_brotli_bytes: sdk.wasm.brotli,
     ranker_brotli_note: "today the same vitrine_bg.wasm: tract is not split off yet",
     tracking_ready_ms: cold.tracking_ready_ms,
+    longest_task_ms: cold.longest_task_ms,
+    long_tasks: cold.long_tasks,
     model_ready_ms: cold.model_ready_ms,
     first_rerank_ms: cold.first_rerank_ms,
     rerank_p95_us: keyed(bench.sizes, (n) => bench.rerank[n].p95_us),
@@ -128,6 +130,9 @@ export function table(run) {
     `    core ≤ 80 kB brotli: ${verdict(r.core_brotli_bytes <= 80_000)} `
       + `(${r.core_brotli_bytes} B); ranker ≤ 1.0 MB brotli: `
       + `${verdict(r.ranker_brotli_bytes <= 1_000_000)} (${r.ranker_brotli_bytes} B)`,
+    `    no long task over 50 ms: ${verdict(cold.longest_task_ms <= 50)} (longest `
+      + `${cold.longest_task_ms.toFixed(0)} ms, ${cold.long_tasks} long tasks per load; `
+      + "medians, whole page)",
     `  track(): ${us(bench.track.median_us)} µs median, ${us(bench.track.p99_us)} µs p99 per `
       + `event (${bench.track.events} events in batches of ${bench.track.batch})`,
     `  memory: wasm ${mib(bench.memory.wasm_bytes_after_start)} MiB after start, `
@@ -196,7 +201,8 @@ content hash in \`target/bench/compressed-sizes.json\`, and later runs take abou
   the per-call time of each sample; \`calls_per_sample\` in the JSON gives the batch sizes.
 - **Cold start**: the demo home page (\`vitrine-demo\`) in ${run.cold.loads} fresh browser
   contexts; \`handle.timings\` from \`start()\` to tracking ready and to model ready (the
-  model's fetch, tract's parse and the contract check included). Medians.
+  model's fetch, tract's parse and the contract check included). Medians. Long tasks
+  (\`PerformanceObserver\`, over 50 ms) are of the whole page, not attributed to Vitrine.
 - **Bytes**: every response of the first cold load, raw, gzip level 9 and brotli quality 11
   (node's zlib). The demo serves them uncompressed. \`core_brotli_bytes\` in the JSON is today
   the whole \`vitrine_bg.wasm\` plus glue and wrapper, and \`ranker_brotli_bytes\` the same

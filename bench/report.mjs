@@ -171,9 +171,10 @@ ${table(run)}
 
 \`make bench\`: it runs \`make sdk\`, builds the demo server, runs \`npm ci\` in \`bench/\`
 when its lockfile changed, then \`node bench/run.mjs\`, which also writes
-\`target/bench/results.json\`. About 5 minutes on a shared 2-core machine the first time
+\`target/bench/results.json\`. Two to five minutes on a shared 2-core machine the first time
 (brotli at quality 11 of two large wasm files takes most of it); the sizes are then cached by
-content hash in \`target/bench/compressed-sizes.json\`, and later runs take about 3.
+content hash in \`target/bench/compressed-sizes.json\`, and a run with the SDK already built
+takes well under a minute.
 
 ## What each figure includes
 

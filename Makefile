@@ -8,7 +8,7 @@ CARGO ?= cargo
 ADDR ?= 127.0.0.1:8080
 
 .PHONY: help setup sdk demo test test-native test-wasm test-e2e test-model lint model measure eval
-.PHONY: test-package size docs inventory
+.PHONY: test-package size docs inventory bench
 
 help:
 	@echo "make demo   build everything and serve the demo store on http://$(ADDR)"
@@ -19,6 +19,7 @@ help:
 	@echo "make size   raw, gzip and brotli bytes of every file in the npm tarball"
 	@echo "make docs   regenerate the API reference in docs/api from the doc comments"
 	@echo "make inventory  rewrite privacy/inventory.json from src/inventory.rs"
+	@echo "make bench  Vitrine vs onnxruntime-web vs plain JS in Chromium; writes BENCHMARKS.md"
 
 setup:
 	@scripts/setup.sh
@@ -105,3 +106,12 @@ eval:
 # The data inventory of PRIVACY.md; `cargo test --lib inventory` fails while it is stale.
 inventory:
 	$(CARGO) run -q --bin vitrine-inventory
+
+# Side by side in one headless Chromium: not a test, nothing is asserted but the runtimes'
+# agreement. Writes BENCHMARKS.md and target/bench/results.json.
+bench: sdk
+	$(CARGO) build --release -p vitrine-demo
+	@# npm's own node_modules/.package-lock.json never equals the lockfile: keep a copy instead.
+	cd bench && { cmp -s package-lock.json node_modules/.installed-lock.json || \
+		{ npm ci --no-audit --no-fund && cp package-lock.json node_modules/.installed-lock.json; }; }
+	cd bench && node run.mjs

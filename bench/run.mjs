@@ -1,0 +1,97 @@
+// `make bench`: one headless Chromium, the benchmark page on a static server and the demo
+// store, both on 127.0.0.1. Prints one table and writes BENCHMARKS.md and
+// target/bench/results.json. Figures are reported, never asserted; only a disagreement of the
+// runtimes' scores fails the run, since then the timings would compare different work.
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { startDemo } from "../tests/e2e/harness.mjs";
+import { coldStarts, recordResponses } from "./cold-start.mjs";
+import { markdown, results, table } from "./report.mjs";
+import { startStaticServer } from "./server.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = join(here, "..");
+const COLD_LOADS = 7;
+
+function machine() {
+  const cpuinfo = readFileSync("/proc/cpuinfo", "utf8");
+  const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1] ?? "unknown";
+  return { cpus: availableParallelism(), model };
+}
+
+const server = await startStaticServer();
+const demo = await startDemo();
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  headless: true,
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    // Exact JS heap figures in `performance.memory` instead of bucketed ones.
+    "--enable-precise-memory-info",
+  ],
+});
+const begun = Date.now();
+let bench;
+let cold;
+let benchFiles;
+const consoleErrors = [];
+try {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.on("console", (m) => m.type() === "error" && consoleErrors.push(m.text()));
+  page.on("pageerror", (e) => consoleErrors.push(`uncaught: ${e.message}`));
+  const filesOf = recordResponses(page);
+  console.error("bench: the side-by-side page (about a minute)");
+  await page.goto(`${server.origin}/bench/page.html`);
+  await page.waitForFunction(() => window.benchLoaded === true, null, { timeout: 30_000 });
+  bench = await page.evaluate(() => window.runBench());
+  console.error(`bench: page done in ${((Date.now() - begun) / 1000).toFixed(0)} s`);
+  benchFiles = await filesOf();
+  await context.close();
+
+  console.error(`bench: ${COLD_LOADS} cold starts of the demo home page`);
+  cold = await coldStarts(browser, demo.origin, COLD_LOADS);
+} finally {
+  await browser.close().catch(() => {});
+  await demo.stop();
+  await server.stop();
+}
+
+const run = {
+  date: new Date().toISOString(),
+  chromium: browser.version(),
+  machine: machine(),
+  bench,
+  cold,
+  benchFiles,
+};
+const out = join(repo, "target", "bench");
+mkdirSync(out, { recursive: true });
+writeFileSync(join(out, "results.json"), `${JSON.stringify(results(run), null, 2)}\n`);
+writeFileSync(join(repo, "BENCHMARKS.md"), markdown(run));
+console.log(table(run));
+console.log(`\nwrote BENCHMARKS.md and ${join("target", "bench", "results.json")}`);
+
+const problems = [...bench.errors, ...consoleErrors];
+for (const n of bench.sizes) {
+  if (!(bench.agreement[n] <= bench.tolerance)) {
+    problems.push(`onnxruntime-web and plain JS differ by ${bench.agreement[n]} at N=${n}`);
+  }
+}
+if (!(bench.goldenDelta <= bench.tolerance)) {
+  problems.push(`plain JS differs from models/golden.json by ${bench.goldenDelta}`);
+}
+if (bench.track.rejected > 0) problems.push(`track() rejected ${bench.track.rejected} events`);
+if (problems.length > 0) {
+  console.error(`\nbench: ${problems.length} problem(s):\n  ${problems.join("\n  ")}`);
+  process.exitCode = 1;
+}

@@ -125,7 +125,7 @@ const LEDGER_FIELDS: [Field; 11] = [
 
 const LAST_REINFORCED: &str = "when that affinity was last reinforced (its weight is as of then)";
 
-const PROFILE_FIELDS: [Field; 30] = [
+const PROFILE_FIELDS: [Field; 43] = [
     field("schema", "version of the profile's shape"),
     field("config.half_life_ms", "how fast interests fade"),
     field(
@@ -195,6 +195,43 @@ const PROFILE_FIELDS: [Field; 30] = [
         "lifetime count of searches (never their words)",
     ),
     field("totals.sessions", "lifetime count of visits"),
+    field(
+        "totals.impressions",
+        "lifetime count of products shown in widgets",
+    ),
+    field(
+        "totals.list_views",
+        "lifetime count of category and list pages opened",
+    ),
+    field("totals.cart_views", "lifetime count of cart views"),
+    field("totals.checkouts", "lifetime count of checkouts started"),
+    field(
+        "totals.orders",
+        "lifetime count of orders (never their items' prices or revenue)",
+    ),
+    field(
+        "engagement.visits.v",
+        "visits, decayed over 30 days (frequency)",
+    ),
+    field("engagement.visits.t", "when it last changed"),
+    field(
+        "engagement.actions.v",
+        "actions, decayed over 30 days (depth)",
+    ),
+    field("engagement.actions.t", "when it last changed"),
+    field(
+        "engagement.commitments.v",
+        "cart additions, checkouts and orders, decayed over 30 days",
+    ),
+    field("engagement.commitments.t", "when it last changed"),
+    field(
+        "engagement.previous_visit_end_ms",
+        "when the visit before the current one ended (recency)",
+    ),
+    field(
+        "engagement.last_event_ms",
+        "latest action counted for engagement",
+    ),
 ];
 
 const OUTBOX_FIELDS: [Field; 11] = [

@@ -18,9 +18,10 @@ type Fields = Record<string, unknown>;
 
 /**
  * Translates one Segment e-commerce event (spec v2: `Product Viewed`, `Product Clicked`,
- * `Product Added`, `Product Removed`, `Products Searched`). Any other name gives `[]`:
- * `Product List Viewed`, `Cart Viewed`, the checkout and order events, promotions, wishlists
- * and reviews are not supported yet.
+ * `Product Added`, `Product Removed`, `Products Searched`, `Product List Viewed`,
+ * `Cart Viewed`, `Checkout Started`, `Order Completed`). Any other name gives `[]`: list
+ * filtering, checkout steps, order updates and refunds, promotions, wishlists and reviews
+ * are not supported yet.
  */
 export function fromSegment(name: string, properties: unknown): TrackedEvent[] {
   const p = fields(properties);
@@ -47,16 +48,45 @@ export function fromSegment(name: string, properties: unknown): TrackedEvent[] {
       }));
     case "Products Searched":
       return typeof p.query === "string" ? [{ type: "products_searched", query: p.query }] : [];
+    case "Product List Viewed":
+      return p.category === undefined && p.list_id === undefined
+        ? []
+        : [
+            {
+              type: "list_viewed",
+              ...optional("category", p.category),
+              ...optional("list_id", p.list_id),
+            },
+          ];
+    case "Cart Viewed":
+      return [{ type: "cart_viewed", products: products(p.products, segmentProduct) }];
+    case "Checkout Started":
+      return [
+        {
+          type: "checkout_started",
+          products: products(p.products, segmentProduct),
+          ...optional("value", p.value ?? p.revenue),
+        },
+      ];
+    case "Order Completed":
+      return [
+        {
+          type: "order_completed",
+          items: lines(p.products, segmentProduct),
+          ...optional("revenue", p.revenue ?? p.total),
+        },
+      ];
     default:
       return [];
   }
 }
 
 /**
- * Translates one GA4 recommended e-commerce event (`view_item`, `select_item`,
- * `add_to_cart`, `remove_from_cart`, `search`), one Vitrine event per entry of `items`.
- * Any other name gives `[]`: `view_item_list`, `view_cart`, `begin_checkout`, `purchase`,
- * `refund`, promotions and wishlists are not supported yet.
+ * Translates one GA4 recommended e-commerce event: `view_item`, `select_item`, `add_to_cart`
+ * and `remove_from_cart` give one Vitrine event per entry of `items`; `search`,
+ * `view_item_list`, `view_cart`, `begin_checkout` and `purchase` give one event. Any other
+ * name gives `[]`: shipping and payment steps, `refund`, promotions and wishlists are not
+ * supported yet.
  */
 export function fromGa4(name: string, params: unknown): TrackedEvent[] {
   const p = fields(params);
@@ -87,9 +117,49 @@ export function fromGa4(name: string, params: unknown): TrackedEvent[] {
       return typeof p.search_term === "string"
         ? [{ type: "products_searched", query: p.search_term }]
         : [];
+    case "view_item_list":
+      return p.item_list_id === undefined
+        ? []
+        : [{ type: "list_viewed", ...optional("list_id", p.item_list_id) }];
+    case "view_cart":
+      return [{ type: "cart_viewed", products: products(p.items, ga4Product) }];
+    case "begin_checkout":
+      return [
+        {
+          type: "checkout_started",
+          products: products(p.items, ga4Product),
+          ...optional("value", p.value),
+        },
+      ];
+    case "purchase":
+      return [
+        {
+          type: "order_completed",
+          items: lines(p.items, ga4Product),
+          ...optional("revenue", p.value),
+        },
+      ];
     default:
       return [];
   }
+}
+
+/** The products of a list, skipping entries without an id. */
+function products(list: unknown, product: (f: Fields) => Product | null): Product[] {
+  return (Array.isArray(list) ? list.map(fields) : [])
+    .map(product)
+    .filter((p): p is Product => p !== null);
+}
+
+/** Order lines: each product with its `quantity`, when the source gives one. */
+function lines(
+  list: unknown,
+  product: (f: Fields) => Product | null,
+): { product: Product; quantity?: number }[] {
+  return (Array.isArray(list) ? list.map(fields) : []).flatMap((entry) => {
+    const p = product(entry);
+    return p === null ? [] : [{ product: p, ...optional("quantity", entry.quantity) }];
+  });
 }
 
 /** Segment names the product `product_id`, and older specs `sku` or `id`. */

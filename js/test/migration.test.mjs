@@ -35,9 +35,31 @@ test("Segment: sku stands in for product_id; an event without either gives nothi
   assert.deepEqual(fromSegment("Product Viewed", null), []);
 });
 
+test("Segment lists, cart, checkout and orders", () => {
+  const products = [{ product_id: "1", category: "a.b", price: 5, quantity: 2 }, { sku: "G-2" },
+    { name: "no id" }];
+  assert.deepEqual(fromSegment("Product List Viewed", { list_id: "sale", category: "a" }), [
+    { type: "list_viewed", category: "a", list_id: "sale" },
+  ]);
+  assert.deepEqual(fromSegment("Product List Viewed", {}), []);
+  assert.deepEqual(fromSegment("Cart Viewed", { products }), [
+    { type: "cart_viewed", products: [{ id: "1", category: "a.b", price: 5 }, { id: "G-2" }] },
+  ]);
+  assert.deepEqual(fromSegment("Checkout Started", { products, value: 12 }), [
+    { type: "checkout_started", value: 12,
+      products: [{ id: "1", category: "a.b", price: 5 }, { id: "G-2" }] },
+  ]);
+  assert.deepEqual(fromSegment("Order Completed", { products, revenue: 10, total: 12 }), [
+    { type: "order_completed", revenue: 10, items: [
+      { product: { id: "1", category: "a.b", price: 5 }, quantity: 2 },
+      { product: { id: "G-2" } },
+    ] },
+  ]);
+});
+
 test("Segment events without a Vitrine counterpart give nothing", () => {
-  for (const name of ["Product List Viewed", "Cart Viewed", "Checkout Started",
-    "Order Completed", "Promotion Viewed", "Product Added to Wishlist", "Signed Up"]) {
+  for (const name of ["Product List Filtered", "Checkout Step Viewed", "Order Refunded",
+    "Promotion Viewed", "Product Added to Wishlist", "Signed Up"]) {
     assert.deepEqual(fromSegment(name, { product_id: "1", products: [{ product_id: "1" }] }), [],
       name);
   }
@@ -66,12 +88,30 @@ test("GA4: one event per item, the category levels joined into one path", () => 
   ]);
 });
 
+test("GA4 lists, cart, checkout and purchases", () => {
+  const items = [{ item_id: "1", item_category: "a", price: 5, quantity: 2 }, { item_name: "x" }];
+  assert.deepEqual(fromGa4("view_item_list", { item_list_id: "recs", items }), [
+    { type: "list_viewed", list_id: "recs" },
+  ]);
+  assert.deepEqual(fromGa4("view_cart", { items }), [
+    { type: "cart_viewed", products: [{ id: "1", category: "a", price: 5 }] },
+  ]);
+  assert.deepEqual(fromGa4("begin_checkout", { items, value: 10 }), [
+    { type: "checkout_started", value: 10, products: [{ id: "1", category: "a", price: 5 }] },
+  ]);
+  assert.deepEqual(fromGa4("purchase", { items, value: 10, currency: "EUR" }), [
+    { type: "order_completed", revenue: 10,
+      items: [{ product: { id: "1", category: "a", price: 5 }, quantity: 2 }] },
+  ]);
+});
+
 test("GA4 events without a Vitrine counterpart, or without items, give nothing", () => {
   const items = [{ item_id: "1" }];
-  for (const name of ["view_item_list", "view_cart", "begin_checkout", "add_payment_info",
-    "purchase", "refund", "view_promotion", "add_to_wishlist", "page_view"]) {
+  for (const name of ["add_shipping_info", "add_payment_info", "refund", "view_promotion",
+    "add_to_wishlist", "page_view"]) {
     assert.deepEqual(fromGa4(name, { items }), [], name);
   }
   assert.deepEqual(fromGa4("view_item", {}), []);
+  assert.deepEqual(fromGa4("view_item_list", { items }), []);
   assert.deepEqual(fromGa4("add_to_cart", { items: [{ item_name: "no id" }] }), []);
 });

@@ -6,8 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
-import { startDemo } from "../tests/e2e/harness.mjs";
+import { launchBrowser, startDemo } from "../tests/e2e/harness.mjs";
 import { coldStarts, recordResponses } from "./cold-start.mjs";
 import { markdown, results, table } from "./report.mjs";
 import { startStaticServer } from "./server.mjs";
@@ -24,21 +23,8 @@ function machine() {
 
 const server = await startStaticServer();
 const demo = await startDemo();
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  headless: true,
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    // Exact JS heap figures in `performance.memory` instead of bucketed ones.
-    "--enable-precise-memory-info",
-  ],
-});
+// Exact JS heap figures in `performance.memory` instead of bucketed ones.
+const browser = await launchBrowser(["--enable-precise-memory-info"]);
 const begun = Date.now();
 let bench;
 let cold;

@@ -3,22 +3,11 @@
 // the second it reports why it cannot, the page keeps the server's order, and nothing is
 // thrown at the page.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
-import { launchBrowser, startDemo, watchConsole, widgetItems } from "./harness.mjs";
+import { demoAndBrowser, watchConsole, widgetItems } from "./harness.mjs";
 
-let demo;
-let browser;
-
-before(async () => {
-  demo = await startDemo();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await demo?.stop();
-});
+const env = demoAndBrowser();
 
 const STRICT_SCRIPT_SRC = "script-src 'self' 'wasm-unsafe-eval'";
 
@@ -38,9 +27,9 @@ async function watchedPage(context) {
 }
 
 test("under the strict policy the SDK runs and nothing is refused", async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const { page, errors } = await watchedPage(context);
-  const response = await page.goto(`${demo.origin}/`);
+  const response = await page.goto(`${env.demo.origin}/`);
   const csp = response.headers()["content-security-policy"];
   assert.ok(csp.split(";").map((d) => d.trim()).includes(STRICT_SCRIPT_SRC), csp);
 
@@ -54,7 +43,7 @@ test("under the strict policy the SDK runs and nothing is refused", async () => 
 });
 
 test("without 'wasm-unsafe-eval' the SDK says why and the page keeps server order", async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   let rewritten = 0;
   await context.route("**/*", async (route) => {
     if (route.request().resourceType() !== "document") return route.continue();
@@ -66,7 +55,7 @@ test("without 'wasm-unsafe-eval' the SDK says why and the page keeps server orde
     return route.fulfill({ response, headers });
   });
   const { page, errors, warnings } = await watchedPage(context);
-  await page.goto(`${demo.origin}/`);
+  await page.goto(`${env.demo.origin}/`);
   assert.equal(rewritten, 1, "the policy lost 'wasm-unsafe-eval'");
 
   const items = await widgetItems(page, "recommendations");

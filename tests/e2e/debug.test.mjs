@@ -1,30 +1,19 @@
 // The demo store with `?vitrine-debug`: the SDK, installed into demo-site as a package, logs
 // its decisions for the home page's widget, and no product id of the page among them.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
-import { launchBrowser, startDemo, watchConsole, widgetItems } from "./harness.mjs";
+import { demoAndBrowser, watchConsole, widgetItems } from "./harness.mjs";
 
-let demo;
-let browser;
-
-before(async () => {
-  demo = await startDemo();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await demo?.stop();
-});
+const env = demoAndBrowser();
 
 test("?vitrine-debug logs the home page's ranking decisions, without product ids", async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const page = await context.newPage();
   const errors = watchConsole(page);
   const lines = [];
   page.on("console", (message) => lines.push(message.text()));
-  await page.goto(`${demo.origin}/?vitrine-debug`);
+  await page.goto(`${env.demo.origin}/?vitrine-debug`);
   const items = await widgetItems(page, "recommendations");
   await page.waitForFunction(() => window.vitrine?.timings.firstRerank !== undefined);
   await context.close();

@@ -6,6 +6,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { after, before } from "node:test";
+
 import { chromium } from "playwright-core";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -66,7 +68,7 @@ export async function startDemo() {
 }
 
 /** Debian's Chromium, headless, with its background traffic switched off. */
-export async function launchBrowser() {
+export async function launchBrowser(extraArgs = []) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
     headless: true,
@@ -79,8 +81,32 @@ export async function launchBrowser() {
       "--disable-sync",
       "--disable-quic",
       "--no-first-run",
+      ...extraArgs,
     ],
   });
+}
+
+/**
+ * One demo server and one browser for a test file: started before its first test, stopped
+ * after its last. Read `env.demo` and `env.browser` inside the tests.
+ */
+export function demoAndBrowser() {
+  const env = {};
+  before(async () => {
+    env.demo = await startDemo();
+    env.browser = await launchBrowser();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.demo?.stop();
+  });
+  return env;
+}
+
+/** Mean displayed position of the items `selected` picks (lower is higher on the page). */
+export function meanPosition(items, selected) {
+  const positions = items.flatMap((item, i) => (selected(item) ? [i] : []));
+  return positions.reduce((a, b) => a + b, 0) / positions.length;
 }
 
 /** Sessions of the committed REES46 fixture: id → events in time order. */

@@ -3,23 +3,12 @@
 // only to the endpoints it was configured with, every body matches the declared batch, and
 // nobody sets or sends a cookie.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
-import { launchBrowser, startDemo, watchConsole, widgetItems } from "./harness.mjs";
+import { demoAndBrowser, watchConsole, widgetItems } from "./harness.mjs";
 import { auditBody, firstSession, sdkReady, shop } from "./audit.mjs";
 
-let demo;
-let browser;
-
-before(async () => {
-  demo = await startDemo();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await demo?.stop();
-});
+const env = demoAndBrowser();
 
 /** What the demo configures (`static/app.js`) and where the SDK loads its module from. */
 const SDK_ENDPOINTS = new Set([
@@ -46,15 +35,15 @@ function batchProblems(batch) {
 }
 
 async function count() {
-  return (await (await fetch(`${demo.origin}/v1/signals/count`)).json()).batches;
+  return (await (await fetch(`${env.demo.origin}/v1/signals/count`)).json()).batches;
 }
 
 test("a real session talks only to the configured endpoints, sends only the declared batch, \
 and sets no cookie", async () => {
-  const origin = new URL(demo.origin).origin;
+  const origin = new URL(env.demo.origin).origin;
   const storedBefore = await count();
-  const receivedBefore = demo.receivedBodies().length;
-  const context = await browser.newContext();
+  const receivedBefore = env.demo.receivedBodies().length;
+  const context = await env.browser.newContext();
   const requests = [];
   const setCookies = [];
   const cookieHeaders = [];
@@ -77,14 +66,14 @@ and sets no cookie", async () => {
   const page = await context.newPage();
   const errors = watchConsole(page);
 
-  await page.goto(`${demo.origin}/`);
+  await page.goto(`${env.demo.origin}/`);
   await widgetItems(page, "recommendations");
-  await shop(page, demo.origin, firstSession());
-  await page.goto(`${demo.origin}/search?q=lenovo`);
+  await shop(page, env.demo.origin, firstSession());
+  await page.goto(`${env.demo.origin}/search?q=lenovo`);
   await widgetItems(page, "search");
-  await page.goto(`${demo.origin}/cart`);
+  await page.goto(`${env.demo.origin}/cart`);
   await widgetItems(page, "cart");
-  await page.goto(`${demo.origin}/privacy`);
+  await page.goto(`${env.demo.origin}/privacy`);
   await sdkReady(page);
   await page.evaluate(() => window.vitrine.sync());
   assert.deepEqual(await context.cookies(), [], "the browser holds no cookie");
@@ -92,7 +81,7 @@ and sets no cookie", async () => {
   // Closing the tab is the beacon's moment; the collector's log sees what Playwright cannot.
   await page.close({ runBeforeUnload: true });
   const deadline = Date.now() + 10_000;
-  while (demo.receivedBodies().length === receivedBefore && Date.now() < deadline) {
+  while (env.demo.receivedBodies().length === receivedBefore && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 100));
   }
   const sentCookies = (await Promise.all(cookieHeaders)).filter(Boolean);
@@ -118,7 +107,7 @@ and sets no cookie", async () => {
   assert.deepEqual(sentCookies, [], "no request carries a cookie");
 
   const bodies = [
-    ...demo.receivedBodies().slice(receivedBefore),
+    ...env.demo.receivedBodies().slice(receivedBefore),
     ...signalRequests.map((r) => r.postData() ?? ""),
   ];
   assert.ok(bodies.length >= 1, "the session sent its batch");

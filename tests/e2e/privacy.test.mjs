@@ -3,36 +3,25 @@
 // (export, erase, pause) and the ledger do what they say, across two tabs as well.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
-import { launchBrowser, startDemo, watchConsole, widgetItems } from "./harness.mjs";
+import { demoAndBrowser, watchConsole, widgetItems } from "./harness.mjs";
 import { auditBody, auditStored, firstSession, sdkReady, shop, storedOnDevice } from "./audit.mjs";
 
-let demo;
-let browser;
-
-before(async () => {
-  demo = await startDemo();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await demo?.stop();
-});
+const env = demoAndBrowser();
 
 /** A fresh context that has shopped the first fixture session and sent its day's batch
  * (by a beacon as a page was left, or by the sync asked for here). */
 async function shopper() {
-  const receivedBefore = demo.receivedBodies().length;
-  const context = await browser.newContext({ acceptDownloads: true });
+  const receivedBefore = env.demo.receivedBodies().length;
+  const context = await env.browser.newContext({ acceptDownloads: true });
   const page = await context.newPage();
   const errors = watchConsole(page);
-  await shop(page, demo.origin, firstSession());
+  await shop(page, env.demo.origin, firstSession());
   await sdkReady(page);
   await page.evaluate(() => window.vitrine.sync());
   await waitFor(
-    () => demo.receivedBodies().length > receivedBefore,
+    () => env.demo.receivedBodies().length > receivedBefore,
     "a batch reached the collector",
   );
   return { context, page, errors };
@@ -50,9 +39,9 @@ const vitrineKeys = (stored) =>
   Object.keys(stored.localStorage).filter((k) => k.startsWith("vitrine."));
 
 test("after a session, everything stored and sent is declared in the inventory", async () => {
-  const receivedBefore = demo.receivedBodies().length;
+  const receivedBefore = env.demo.receivedBodies().length;
   const { context, page, errors } = await shopper();
-  await page.goto(`${demo.origin}/privacy`);
+  await page.goto(`${env.demo.origin}/privacy`);
   await sdkReady(page);
   await page.evaluate(() => window.vitrine.flush());
 
@@ -63,7 +52,7 @@ test("after a session, everything stored and sent is declared in the inventory",
     ["vitrine.ledger", "vitrine.outbox", "vitrine.profile"],
     "the session stored a profile, the budget and the ledger",
   );
-  const bodies = demo.receivedBodies().slice(receivedBefore);
+  const bodies = env.demo.receivedBodies().slice(receivedBefore);
   assert.ok(bodies.length >= 1);
   assert.deepEqual(bodies.flatMap(auditBody), []);
 
@@ -91,7 +80,7 @@ test("after a session, everything stored and sent is declared in the inventory",
 
 test("export offers every stored record as a JSON download", async () => {
   const { context, page, errors } = await shopper();
-  await page.goto(`${demo.origin}/privacy`);
+  await page.goto(`${env.demo.origin}/privacy`);
   await sdkReady(page);
   const [download] = await Promise.all([
     page.waitForEvent("download"),
@@ -112,7 +101,7 @@ test("export offers every stored record as a JSON download", async () => {
 
 test("erase removes every key Vitrine wrote, and nothing comes back", async () => {
   const { context, page, errors } = await shopper();
-  await page.goto(`${demo.origin}/privacy`);
+  await page.goto(`${env.demo.origin}/privacy`);
   await sdkReady(page);
   await page.click("#vitrine-erase");
 
@@ -123,7 +112,7 @@ test("erase removes every key Vitrine wrote, and nothing comes back", async () =
   assert.ok(stored.localStorage["demo-cart"] === undefined || "the store's own cart may stay");
 
   // Leaving the page (pagehide writes) and coming back restores nothing.
-  await page.goto(`${demo.origin}/privacy`);
+  await page.goto(`${env.demo.origin}/privacy`);
   await sdkReady(page);
   stored = await storedOnDevice(page);
   assert.deepEqual(vitrineKeys(stored), []);
@@ -138,9 +127,9 @@ test("a second tab does not write its profile back after the first erased", asyn
   const { context, page: tabA } = await shopper();
   const product = firstSession()[0].product_id;
   const tabB = await context.newPage();
-  await tabB.goto(`${demo.origin}/product/${product}`);
+  await tabB.goto(`${env.demo.origin}/product/${product}`);
   await sdkReady(tabB);
-  await tabA.goto(`${demo.origin}/privacy`);
+  await tabA.goto(`${env.demo.origin}/privacy`);
   await sdkReady(tabA);
 
   // Tab B has a change of its own waiting for its coalesced write, and a long write delay
@@ -165,7 +154,7 @@ test("a second tab does not write its profile back after the first erased", asyn
 test("a tab hears another tab's erase without writing anything", async () => {
   const { context, page: tabA } = await shopper();
   const tabB = await context.newPage();
-  await tabB.goto(`${demo.origin}/`);
+  await tabB.goto(`${env.demo.origin}/`);
   await sdkReady(tabB);
   assert.ok((await tabB.evaluate(() => window.vitrine.profile().totals.events)) > 0);
   await tabA.evaluate(() => window.vitrine.erase());
@@ -176,17 +165,17 @@ test("a tab hears another tab's erase without writing anything", async () => {
 });
 
 test("pause keeps the server order and records and sends nothing", async () => {
-  const receivedBefore = demo.receivedBodies().length;
-  const context = await browser.newContext();
+  const receivedBefore = env.demo.receivedBodies().length;
+  const context = await env.browser.newContext();
   const page = await context.newPage();
   const errors = watchConsole(page);
-  await page.goto(`${demo.origin}/privacy`);
+  await page.goto(`${env.demo.origin}/privacy`);
   await sdkReady(page);
   await page.click("#vitrine-pause");
   assert.equal(await page.textContent("#vitrine-pause"), "Resume personalization");
 
-  await shop(page, demo.origin, firstSession());
-  await page.goto(`${demo.origin}/`);
+  await shop(page, env.demo.origin, firstSession());
+  await page.goto(`${env.demo.origin}/`);
   await sdkReady(page);
   const items = await widgetItems(page, "recommendations");
   assert.equal(
@@ -199,7 +188,7 @@ test("pause keeps the server order and records and sends nothing", async () => {
     "the server's order, untouched",
   );
   assert.equal(await page.evaluate(() => window.vitrine.sync()), false, "nothing to send");
-  await page.goto(`${demo.origin}/privacy`);
+  await page.goto(`${env.demo.origin}/privacy`);
   await sdkReady(page);
   const stored = await storedOnDevice(page);
   assert.deepEqual(vitrineKeys(stored), ["vitrine.controls"], "only the pause itself");
@@ -207,12 +196,12 @@ test("pause keeps the server order and records and sends nothing", async () => {
     schema: 1,
     paused: true,
   });
-  assert.equal(demo.receivedBodies().length, receivedBefore, "nothing reached the collector");
+  assert.equal(env.demo.receivedBodies().length, receivedBefore, "nothing reached the collector");
 
   // Resumed, the next visit is tracked and ranked again.
   await page.click("#vitrine-pause");
-  await shop(page, demo.origin, firstSession().slice(0, 2));
-  await page.goto(`${demo.origin}/`);
+  await shop(page, env.demo.origin, firstSession().slice(0, 2));
+  await page.goto(`${env.demo.origin}/`);
   await widgetItems(page, "recommendations");
   assert.equal(await page.getAttribute("[data-vitrine-widget]", "data-vitrine-state"), "ranked");
   assert.ok((await page.evaluate(() => window.vitrine.profile().totals.events)) >= 2);
@@ -223,7 +212,7 @@ test("pause keeps the server order and records and sends nothing", async () => {
 test("a pause in one tab reaches the other open tabs", async () => {
   const { context, page: tabA } = await shopper();
   const tabB = await context.newPage();
-  await tabB.goto(`${demo.origin}/`);
+  await tabB.goto(`${env.demo.origin}/`);
   await widgetItems(tabB, "recommendations");
   assert.equal(await tabB.getAttribute("[data-vitrine-widget]", "data-vitrine-state"), "ranked");
   await tabA.evaluate(() => window.vitrine.pause());
@@ -241,7 +230,7 @@ test("a pause in one tab reaches the other open tabs", async () => {
 
 test("a profile idle longer than the retention period is deleted at the next start", async () => {
   const { context, page } = await shopper();
-  await page.goto(`${demo.origin}/privacy`);
+  await page.goto(`${env.demo.origin}/privacy`);
   await sdkReady(page);
   // Age the stored profile by 31 days, as if the shopper had been away: every time in it
   // moves back, and nothing else changes. The SDK's default retention is 30 days.
@@ -259,7 +248,7 @@ test("a profile idle longer than the retention period is deleted at the next sta
     profile.session.last_event_ms = back(profile.session.last_event_ms);
     localStorage.setItem("vitrine.profile", JSON.stringify(profile));
   });
-  await page.goto(`${demo.origin}/privacy`);
+  await page.goto(`${env.demo.origin}/privacy`);
   await sdkReady(page);
   const summary = await page.evaluate(() => window.vitrine.describeProfile());
   assert.deepEqual(summary, ["Vitrine has recorded nothing on this device yet."]);

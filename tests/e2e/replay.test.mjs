@@ -3,61 +3,44 @@
 // shopper looked at, no sync request carries any of their product ids, and the console stays
 // free of errors.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
 import {
+  demoAndBrowser,
   fixtureSessions,
-  launchBrowser,
-  startDemo,
+  meanPosition,
   watchConsole,
   widgetItems,
 } from "./harness.mjs";
 
-let demo;
-let browser;
-
-before(async () => {
-  demo = await startDemo();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await demo?.stop();
-});
-
-/** Mean displayed position of the items the predicate selects (lower is better). */
-function meanPosition(items, selected) {
-  const positions = items.flatMap((item, i) => (selected(item) ? [i] : []));
-  return positions.reduce((a, b) => a + b, 0) / positions.length;
-}
+const env = demoAndBrowser();
 
 for (const [sessionId, events] of fixtureSessions()) {
   test(`session ${sessionId.slice(0, 8)}: replayed views personalize the home page`, async () => {
-    const context = await browser.newContext();
+    const context = await env.browser.newContext();
     // Every request the page makes, as the browser reports it; beacons sent while a page
     // unloads are missing here, so the collector's raw request log is read as well.
     const pageRequests = [];
     context.on("request", (request) => {
       pageRequests.push({ url: request.url(), body: request.postData() ?? "" });
     });
-    const receivedBefore = demo.receivedBodies().length;
+    const receivedBefore = env.demo.receivedBodies().length;
     const page = await context.newPage();
     const consoleErrors = watchConsole(page);
 
-    await page.goto(`${demo.origin}/`);
+    await page.goto(`${env.demo.origin}/`);
     const server = (await widgetItems(page, "recommendations")).sort((a, b) => a.rank - b.rank);
 
     const productIds = [...new Set(events.map((e) => e.product_id))];
     for (const event of events) {
-      await page.goto(`${demo.origin}/product/${event.product_id}`);
+      await page.goto(`${env.demo.origin}/product/${event.product_id}`);
       await widgetItems(page, "recommendations");
       if (event.event_type === "cart") {
         await page.click("[data-vitrine-detail] [data-vitrine-action='add-to-cart']");
       }
     }
 
-    await page.goto(`${demo.origin}/`);
+    await page.goto(`${env.demo.origin}/`);
     const personalized = await widgetItems(page, "recommendations");
     const state = await page.getAttribute("[data-vitrine-widget]", "data-vitrine-state");
     const t = await page.evaluate(() => window.vitrine?.timings);
@@ -92,13 +75,13 @@ for (const [sessionId, events] of fixtureSessions()) {
     await page.goto("about:blank");
     await context.close();
 
-    const origin = new URL(demo.origin).origin;
+    const origin = new URL(env.demo.origin).origin;
     for (const request of pageRequests) {
       assert.equal(new URL(request.url).origin === origin || request.url === "about:blank", true,
         `a request left the store's origin: ${request.url}`);
     }
     const syncBodies = [
-      ...demo.receivedBodies().slice(receivedBefore),
+      ...env.demo.receivedBodies().slice(receivedBefore),
       ...pageRequests.filter((r) => new URL(r.url).pathname === "/v1/signals").map((r) => r.body),
     ];
     assert.ok(syncBodies.length >= 1, "at least one signal batch was sent");

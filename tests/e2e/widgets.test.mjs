@@ -4,22 +4,11 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
-import { launchBrowser, repo, startDemo, watchConsole, widgetItems } from "./harness.mjs";
+import { demoAndBrowser, meanPosition, repo, watchConsole, widgetItems } from "./harness.mjs";
 
-let demo;
-let browser;
-
-before(async () => {
-  demo = await startDemo();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await demo?.stop();
-});
+const env = demoAndBrowser();
 
 /** The demo catalogue: `{ id, category, brand }` per product. */
 function catalogue() {
@@ -29,11 +18,6 @@ function catalogue() {
     const [id, category, brand] = line.split(",");
     return { id, category, brand };
   });
-}
-
-function meanPosition(items, selected) {
-  const positions = items.flatMap((item, i) => (selected(item) ? [i] : []));
-  return positions.reduce((a, b) => a + b, 0) / positions.length;
 }
 
 /** The category with at least two items that the server placed lowest on average. */
@@ -55,17 +39,17 @@ async function browseCategory(page, category, shown) {
   const others = catalogue().filter((p) => p.category === category && !ids.has(p.id));
   assert.ok(others.length >= 3, `the catalogue has more of ${category}`);
   for (const product of others.slice(0, 3)) {
-    await page.goto(`${demo.origin}/product/${product.id}`);
+    await page.goto(`${env.demo.origin}/product/${product.id}`);
     await widgetItems(page, "recommendations");
   }
   return others.slice(0, 3);
 }
 
 test("search results move toward the categories the shopper browsed", async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const page = await context.newPage();
   const errors = watchConsole(page);
-  const url = `${demo.origin}/search?q=samsung`;
+  const url = `${env.demo.origin}/search?q=samsung`;
 
   await page.goto(url);
   const server = (await widgetItems(page, "search")).sort((a, b) => a.rank - b.rank);
@@ -94,11 +78,11 @@ test("search results move toward the categories the shopper browsed", async () =
 });
 
 test("cart suggestions move toward what the shopper put in the cart", async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const page = await context.newPage();
   const errors = watchConsole(page);
 
-  await page.goto(`${demo.origin}/cart`);
+  await page.goto(`${env.demo.origin}/cart`);
   const server = (await widgetItems(page, "cart")).sort((a, b) => a.rank - b.rank);
   const department = (category) => category.split(".")[0];
   const byDepartment = server.map((item) => ({ ...item, category: department(item.category) }));
@@ -108,11 +92,11 @@ test("cart suggestions move toward what the shopper put in the cart", async () =
     (p) => department(p.category) === target.category && !server.some((s) => s.id === p.id),
   );
   assert.ok(product, `the catalogue has more of ${target.category}`);
-  await page.goto(`${demo.origin}/product/${product.id}`);
+  await page.goto(`${env.demo.origin}/product/${product.id}`);
   await widgetItems(page, "recommendations");
   await page.click("[data-vitrine-detail] [data-vitrine-action='add-to-cart']");
 
-  await page.goto(`${demo.origin}/cart`);
+  await page.goto(`${env.demo.origin}/cart`);
   const personalized = await widgetItems(page, "cart");
   const state = await page.getAttribute("[data-vitrine-widget='cart']", "data-vitrine-state");
   assert.equal(state, "ranked");

@@ -130,7 +130,31 @@ def _importance_table(importance: dict) -> str:
     return "\n".join(lines)
 
 
-def card(metrics: dict, importance: dict, figure_name: str) -> str:
+def _others_table(others: dict) -> str:
+    if not others:
+        return "Not measured in this run (`train.py --eval-command none`)."
+    lines = [
+        "| log | ranker | HR@10 | NDCG@10 | MRR | NDCG@10 new | lists |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, result in others.items():
+        for ranker in ("server", "copurchase", "rule", "model"):
+            if ranker not in result:
+                continue
+            m = result[ranker]
+            lines.append(
+                f"| {name} | {ranker} | {m['hr10']:.3f} | {m['ndcg10']:.3f} | {m['mrr']:.3f} "
+                f"| {m['ndcg10_new']:.3f} | {m['groups']} |"
+            )
+    lines.append("")
+    for name, result in others.items():
+        gap = result["model"]["ndcg10"] - result["rule"]["ndcg10"]
+        verdict = "beats" if gap > 0.01 else "loses to" if gap < -0.01 else "ties"
+        lines.append(f"- {name}: the model {verdict} the rule (NDCG@10 {gap:+.3f}).")
+    return "\n".join(lines)
+
+
+def card(metrics: dict, importance: dict, figure_name: str, others: dict) -> str:
     """The text of ``MODEL_CARD.md``."""
     info, test, ci = metrics["model_info"], metrics["test"], metrics["model_minus_rule_95ci"]
     rule, model = metrics["rule"], metrics["model"]
@@ -191,6 +215,15 @@ metrics on any REES46-format file.
 
 ![Held-out metrics and validation curves]({figure_name})
 
+## On other stores
+The same model and rule, unchanged, on two other public logs, by `vitrine-eval` (same
+protocol; each log split by time, last 20% of sessions as test). Diginetica has no brands or
+prices, so those features are zero there; Online Retail has no categories, and its task is
+completing a basket (one hidden line per list), where the server order is popularity and a
+co-purchase table (`copurchase.json`, from the training invoices) is a fourth ranker.
+
+{_others_table(others)}
+
 ## Which features matter
 Permutation importance on the test split: each feature is shuffled across the candidates
 of every list (fixed seed) and the model re-scored.
@@ -210,10 +243,12 @@ of every list (fixed seed) and the model re-scored.
 """
 
 
-def write(out_dir: Path, metrics: dict, histories: dict, importance: dict) -> list[Path]:
+def write(
+    out_dir: Path, metrics: dict, histories: dict, importance: dict, others: dict
+) -> list[Path]:
     """Writes ``MODEL_CARD.md`` and ``model_card.svg`` into ``out_dir``."""
     svg = out_dir / "model_card.svg"
     svg.write_text(figure(metrics, histories))
     md = out_dir / "MODEL_CARD.md"
-    md.write_text(card(metrics, importance, svg.name))
+    md.write_text(card(metrics, importance, svg.name, others))
     return [md, svg]

@@ -15,7 +15,9 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import shlex
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -39,7 +41,22 @@ from dataset import (
 )
 from ranking import CUTOFF, evaluate, server_scores, target_ranks
 
-DEFAULT_REES46 = REPO.parent / "shared" / "data" / "rees46" / "2019-10-01-sessions.csv"
+SHARED_DATA = REPO.parent / "shared" / "data"
+DEFAULT_REES46 = SHARED_DATA / "rees46" / "2019-10-01-sessions.csv"
+EVAL_COMMAND = "cargo run --release --quiet --bin vitrine-eval --"
+# The other stores' logs the card reports on: format, log, extra vitrine-eval arguments.
+OTHER_LOGS = {
+    "Diginetica (views, search-driven shop)": (
+        "diginetica",
+        SHARED_DATA / "diginetica" / "train-item-views-sample.csv",
+        ["--categories", str(SHARED_DATA / "diginetica" / "product-categories.csv")],
+    ),
+    "Online Retail (basket completion)": (
+        "online-retail",
+        SHARED_DATA / "online-retail" / "2010-12-01-to-07-baskets.csv",
+        [],
+    ),
+}
 VALIDATION_SHARE = 0.15
 MAX_MODEL_BYTES = 50 * 1024
 TOLERANCE = 1e-5
@@ -66,6 +83,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--dataset-command", default=RELEASE_COMMAND)
     p.add_argument("--epochs", type=int, default=60)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--eval-command",
+        default=EVAL_COMMAND,
+        help="vitrine-eval, run on the other stores' logs for the model card; 'none' skips",
+    )
     return p.parse_args(argv)
 
 
@@ -205,6 +227,29 @@ def permutation_importance(layers: listwise.Layers, groups: Groups, seed: int) -
     return importance
 
 
+def other_logs(command: str, build_dir: Path) -> dict:
+    """``vitrine-eval --json`` on each other store's log, split by time like REES46."""
+    results = {}
+    if command == "none":
+        return results
+    for name, (fmt, log_path, extra) in OTHER_LOGS.items():
+        if not log_path.exists():
+            log(f"{log_path} is missing: the card leaves out {name}")
+            continue
+        build_dir = build_dir.resolve()
+        train_csv, test_csv = build_dir / f"{fmt}-train.csv", build_dir / f"{fmt}-test.csv"
+        base = shlex.split(command) + ["--format", fmt]
+        log(f"vitrine-eval on {name}")
+        split = ["--split", str(log_path), "--write-train", str(train_csv)]
+        subprocess.run(base + split + ["--write-test", str(test_csv)], cwd=REPO, check=True)
+        evaluate_args = ["--train", str(train_csv), "--test", str(test_csv), "--json", *extra]
+        run = subprocess.run(
+            base + evaluate_args, cwd=REPO, check=True, capture_output=True, text=True
+        )
+        results[name] = json.loads(run.stdout)
+    return results
+
+
 def table(metrics: dict) -> str:
     keys = ["hr@10", "ndcg@10", "mrr", "hr@10_new", "ndcg@10_new", "mrr_new"]
     lines = [
@@ -282,7 +327,8 @@ def main(argv: list[str] | None = None) -> dict:
     log("permutation importance on the test split")
     importance = permutation_importance(layers, test, args.seed)
     histories = {name: result.history for name, result in results.items()}
-    for path in card.write(args.out_dir, metrics, histories, importance):
+    others = other_logs(args.eval_command, data_dir)
+    for path in card.write(args.out_dir, metrics, histories, importance, others):
         log(f"wrote {path}")
     log(f"held-out metrics ({len(test)} groups, {int(test.target_new.sum())} new):")
     log(table(held_out))

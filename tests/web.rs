@@ -194,12 +194,14 @@ fn orders_and_engagement_go_through_the_page_api() {
     let vitrine = start("test-order");
     let order = js_sys::JSON::parse(
         r#"{"type":"order_completed","revenue":20,
-            "items":[{"product":{"id":"1","category":"家電.冷蔵庫","price":20},"quantity":1}]}"#,
+            "items":[{"product":{"id":"1","category":"家電.冷蔵庫","price":20},
+                      "quantity":1}]}"#,
     )
     .unwrap();
     vitrine.track(order).unwrap();
     let bad = js_sys::JSON::parse(
-        r#"{"type":"order_completed","items":[{"product":{"id":"2","price":-1}}]}"#,
+        r#"{"type":"order_completed",
+            "items":[{"product":{"id":"2","price":-1}}]}"#,
     )
     .unwrap();
     let error = vitrine.track(bad).unwrap_err();

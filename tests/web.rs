@@ -75,6 +75,15 @@ fn message_of(error: &JsValue) -> String {
         .unwrap_or_default()
 }
 
+/// Starts Vitrine with `config_json`, which must be refused; the error's code and message.
+fn refusal(config_json: &str) -> (String, String) {
+    let config = js_sys::JSON::parse(config_json).unwrap();
+    let Err(error) = Vitrine::new(config, None) else {
+        panic!("{config_json} must be refused");
+    };
+    (code_of(&error), message_of(&error))
+}
+
 const ITEMS: [(&str, &str, &str, &str); 5] = [
     ("1", "electronics.smartphone", "apple", "999"),
     ("2", "electronics.smartphone", "samsung", "700"),
@@ -177,16 +186,9 @@ fn pinned_items_stay_and_the_brand_cap_holds() {
 
 #[wasm_bindgen_test]
 fn a_zero_brand_cap_is_refused_by_name() {
-    let config = js_sys::JSON::parse(r#"{"storagePrefix":"test-cap","maxPerBrand":0}"#).unwrap();
-    let Err(error) = Vitrine::new(config, None) else {
-        panic!("a zero cap must be refused");
-    };
-    assert_eq!(code_of(&error), "invalid_field");
-    assert!(
-        message_of(&error).contains("maxPerBrand"),
-        "{}",
-        message_of(&error)
-    );
+    let (code, message) = refusal(r#"{"storagePrefix":"test-cap","maxPerBrand":0}"#);
+    assert_eq!(code, "invalid_field");
+    assert!(message.contains("maxPerBrand"), "{message}");
 }
 
 #[wasm_bindgen_test]
@@ -348,14 +350,9 @@ fn a_nan_price_is_refused_not_dropped() {
 
 #[wasm_bindgen_test]
 fn a_config_typo_is_named() {
-    let config = js_sys::JSON::parse(r#"{"syncUrll":"/v1/signals"}"#).unwrap();
-    let error = Vitrine::new(config, None).err().unwrap();
-    assert_eq!(code_of(&error), "malformed_input");
-    assert!(
-        message_of(&error).contains("syncUrll"),
-        "{}",
-        message_of(&error)
-    );
+    let (code, message) = refusal(r#"{"syncUrll":"/v1/signals"}"#);
+    assert_eq!(code, "malformed_input");
+    assert!(message.contains("syncUrll"), "{message}");
 }
 
 #[wasm_bindgen_test]
@@ -406,14 +403,9 @@ fn wasm_tract_matches_the_golden_vectors() {
 
 #[wasm_bindgen_test]
 fn a_retention_that_is_not_positive_is_refused_naming_the_option() {
-    let config = js_sys::JSON::parse(r#"{"retentionDays":0}"#).unwrap();
-    let error = Vitrine::new(config, None).err().unwrap();
-    assert_eq!(code_of(&error), "invalid_field");
-    assert!(
-        message_of(&error).contains("`retentionDays`"),
-        "{}",
-        message_of(&error)
-    );
+    let (code, message) = refusal(r#"{"retentionDays":0}"#);
+    assert_eq!(code, "invalid_field");
+    assert!(message.contains("`retentionDays`"), "{message}");
 }
 
 #[wasm_bindgen_test]

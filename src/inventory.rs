@@ -82,26 +82,40 @@ const fn field(path: &'static str, meaning: &'static str) -> Field {
     Field { path, meaning }
 }
 
-const BATCH: [Field; 5] = [
-    field("schema", "version of the batch's shape (1)"),
+const BATCH: [Field; 8] = [
+    field("schema", "version of the batch's shape (2)"),
     field(
         "batch_id",
         "32 random hex digits, new per batch: lets the collector drop re-sends",
     ),
     field("epsilon", "the privacy loss this batch spent"),
     field(
+        "arm",
+        "`personalized` or `holdout`, in the clear: drawn at random on the device, \
+         independent of behaviour",
+    ),
+    field(
         "interest[]",
         "14 bits, one per top-level category, each randomized (optimized unary encoding)",
+    ),
+    field(
+        "segment",
+        "0 to 7, the nearest shipped segment, randomized by k-ary randomized response",
     ),
     field(
         "engagement_band",
         "0 to 3, randomized by k-ary randomized response",
     ),
+    field(
+        "funnel",
+        "0 to 3, furthest widget stage since the last batch, randomized by k-ary \
+         randomized response",
+    ),
 ];
 
 /// The ledger keeps each sent batch as it was sent: the same fields under `entries[].batch`.
-const LEDGER_FIELDS: [Field; 11] = [
-    field("schema", "version of the ledger's shape (1)"),
+const LEDGER_FIELDS: [Field; 14] = [
+    field("schema", "version of the ledger's shape (2)"),
     field(
         "entries[].sent_ms",
         "when the batch was handed to the network",
@@ -119,8 +133,11 @@ const LEDGER_FIELDS: [Field; 11] = [
     field("entries[].batch.schema", "as sent"),
     field("entries[].batch.batch_id", "as sent"),
     field("entries[].batch.epsilon", "as sent"),
+    field("entries[].batch.arm", "as sent"),
     field("entries[].batch.interest[]", "as sent"),
+    field("entries[].batch.segment", "as sent (noised)"),
     field("entries[].batch.engagement_band", "as sent"),
+    field("entries[].batch.funnel", "as sent (noised)"),
 ];
 
 const LAST_REINFORCED: &str = "when that affinity was last reinforced (its weight is as of then)";
@@ -234,7 +251,7 @@ const PROFILE_FIELDS: [Field; 43] = [
     ),
 ];
 
-const OUTBOX_FIELDS: [Field; 11] = [
+const OUTBOX_FIELDS: [Field; 15] = [
     field("schema", "version of the outbox's shape"),
     field(
         "budget.day",
@@ -248,13 +265,21 @@ const OUTBOX_FIELDS: [Field; 11] = [
     field("pending.schema", "as it will be sent"),
     field("pending.batch_id", "as it will be sent"),
     field("pending.epsilon", "as it will be sent"),
+    field("pending.arm", "as it will be sent"),
     field("pending.interest[]", "as it will be sent"),
+    field("pending.segment", "as it will be sent"),
     field("pending.engagement_band", "as it will be sent"),
+    field("pending.funnel", "as it will be sent"),
     field(
         "last_built_ms",
         "when the last batch was built: enforces the sync interval",
     ),
     field("delivered", "how many batches left this device"),
+    field(
+        "funnel.furthest",
+        "furthest widget stage (`none`, `impression`, `click`, `cart_add`) since the last \
+         batch; reset when one is built",
+    ),
 ];
 
 const CONTROLS_FIELDS: [Field; 2] = [

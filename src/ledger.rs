@@ -13,8 +13,9 @@ use crate::error::{Error, Result};
 use crate::outbox::Delivery;
 use crate::signals::SignalBatch;
 
-/// The version of the stored ledger's shape.
-pub const LEDGER_SCHEMA: u32 = 1;
+/// The version of the stored ledger's shape. Schema 2 holds signal batches of schema 2; a
+/// schema 1 ledger is refused as corrupt and the SDK starts a new one.
+pub const LEDGER_SCHEMA: u32 = 2;
 /// How many sends the ledger remembers; the oldest goes first. At about 270 bytes an entry
 /// (measured on a real entry) the ledger stays under 14 KB.
 pub const LEDGER_CAPACITY: usize = 50;
@@ -152,12 +153,7 @@ impl Ledger {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::profile::Profile;
-    use crate::signals::tests::SeededEntropy;
-
-    pub(crate) fn batch(seed: u64) -> SignalBatch {
-        SignalBatch::from_profile(&Profile::default(), 1.0, &mut SeededEntropy::new(seed))
-    }
+    pub(crate) use crate::signals::tests::batch;
 
     #[test]
     fn a_resend_spends_nothing_and_outcomes_are_named() {
@@ -198,8 +194,8 @@ pub(crate) mod tests {
         ledger.record(&batch(3), Transport::Fetch, Delivery::Status(202), 1.0);
         let bad = ledger
             .to_json()
-            .replace("\"schema\":1,\"batch_id\"", "\"schema\":9,\"batch_id\"");
+            .replace("\"schema\":2,\"batch_id\"", "\"schema\":9,\"batch_id\"");
         assert!(Ledger::from_json(&bad).is_err());
-        assert!(Ledger::from_json("{\"schema\":2,\"entries\":[]}").is_err());
+        assert!(Ledger::from_json("{\"schema\":3,\"entries\":[]}").is_err());
     }
 }

@@ -13,6 +13,8 @@
 //! - [`features`]: profile + candidates → the model's input rows (the feature contract);
 //! - [`model`] (cargo feature `model`): the tract-onnx scorer and its contract checks;
 //! - [`ranker`]: scores → an explained order blended with the server's;
+//! - [`segment`]: the nearest of the shipped shopper segments, and the k-means that made them;
+//! - [`funnel`]: the furthest widget stage since the last batch;
 //! - [`signals`]: the only thing that leaves the device, with its privacy budget;
 //! - [`outbox`]: when a batch is built, and what an answer from the collector means;
 //! - [`ledger`]: the shopper's on-device record of every batch sent;
@@ -32,6 +34,7 @@ pub mod engagement;
 pub mod error;
 pub mod event;
 pub mod features;
+pub mod funnel;
 pub mod inventory;
 pub mod ledger;
 #[cfg(feature = "model")]
@@ -41,6 +44,7 @@ pub mod outbox;
 pub mod profile;
 pub mod ranker;
 pub mod retention;
+pub mod segment;
 pub mod signals;
 #[cfg(target_arch = "wasm32")]
 mod web;

@@ -8,11 +8,13 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::funnel::{Funnel, FunnelStage};
 use crate::profile::Profile;
-use crate::signals::{Entropy, PrivacyBudget, SignalBatch, DEFAULT_DAILY_EPSILON};
+use crate::signals::{Arm, Entropy, PrivacyBudget, SignalBatch, DEFAULT_DAILY_EPSILON};
 
-/// The version of the stored outbox's shape.
-pub const OUTBOX_SCHEMA: u32 = 1;
+/// The version of the stored outbox's shape. Schema 2 holds signal batches of schema 2 and
+/// the funnel stage.
+pub const OUTBOX_SCHEMA: u32 = 2;
 
 /// How often and how noisily to sync.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -59,6 +61,9 @@ pub struct Outbox {
     last_built_ms: f64,
     /// How many batches the collector accepted, for the page's ledger.
     delivered: u64,
+    /// The furthest widget stage since the last batch was built.
+    #[serde(default)]
+    funnel: Funnel,
 }
 
 impl Outbox {
@@ -75,6 +80,7 @@ impl Outbox {
     pub fn next_batch(
         &mut self,
         profile: &Profile,
+        arm: Arm,
         now_ms: f64,
         config: &SyncConfig,
         entropy: &mut dyn Entropy,
@@ -90,7 +96,13 @@ impl Outbox {
                     .budget
                     .try_spend(config.epsilon, config.daily_epsilon, now_ms)
             {
-                self.pending = Some(SignalBatch::from_profile(profile, config.epsilon, entropy));
+                self.pending = Some(SignalBatch::from_profile(
+                    profile,
+                    arm,
+                    self.funnel.take(),
+                    config.epsilon,
+                    entropy,
+                ));
                 self.last_built_ms = now_ms;
             }
         }
@@ -127,6 +139,17 @@ impl Outbox {
     /// a second batch the same day.
     pub fn discard_pending(&mut self) {
         self.pending = None;
+    }
+
+    /// Notes that the shopper reached `stage` of a widget's funnel; the next batch reports
+    /// the furthest stage since the one before.
+    pub fn reach(&mut self, stage: FunnelStage) {
+        self.funnel.reach(stage);
+    }
+
+    /// The furthest funnel stage since the last batch was built.
+    pub fn funnel(&self) -> FunnelStage {
+        self.funnel.furthest()
     }
 
     /// The batch waiting for an answer, if any.
@@ -194,22 +217,46 @@ mod tests {
         let mut outbox = Outbox::new();
 
         let first = outbox
-            .next_batch(&profile, 10.0 * DAY, &config, &mut entropy)
+            .next_batch(
+                &profile,
+                Arm::Personalized,
+                10.0 * DAY,
+                &config,
+                &mut entropy,
+            )
             .unwrap()
             .clone();
         outbox.record(&first.batch_id, Delivery::NetworkError);
         let again = outbox
-            .next_batch(&profile, 10.1 * DAY, &config, &mut entropy)
+            .next_batch(
+                &profile,
+                Arm::Personalized,
+                10.1 * DAY,
+                &config,
+                &mut entropy,
+            )
             .unwrap();
         assert_eq!(again.batch_id, first.batch_id, "a retry keeps the batch id");
 
         outbox.record(&first.batch_id, Delivery::Status(202));
         assert_eq!(outbox.delivered(), 1);
         assert!(outbox
-            .next_batch(&profile, 10.5 * DAY, &config, &mut entropy)
+            .next_batch(
+                &profile,
+                Arm::Personalized,
+                10.5 * DAY,
+                &config,
+                &mut entropy
+            )
             .is_none());
         assert!(outbox
-            .next_batch(&profile, 11.0 * DAY, &config, &mut entropy)
+            .next_batch(
+                &profile,
+                Arm::Personalized,
+                11.0 * DAY,
+                &config,
+                &mut entropy
+            )
             .is_some());
     }
 
@@ -224,7 +271,7 @@ mod tests {
         let mut entropy = SeededEntropy::new(6);
         let mut outbox = Outbox::new();
         let id = outbox
-            .next_batch(&profile, DAY, &config, &mut entropy)
+            .next_batch(&profile, Arm::Personalized, DAY, &config, &mut entropy)
             .unwrap()
             .batch_id
             .clone();
@@ -242,14 +289,20 @@ mod tests {
         let profile = active_profile();
         let config = SyncConfig::default();
         let id = outbox
-            .next_batch(&profile, DAY, &config, &mut entropy)
+            .next_batch(&profile, Arm::Personalized, DAY, &config, &mut entropy)
             .unwrap()
             .batch_id
             .clone();
         outbox.record(&id, Delivery::Beaconed);
         assert!(outbox.pending().is_none());
         assert!(outbox
-            .next_batch(&profile, 1.2 * DAY, &config, &mut entropy)
+            .next_batch(
+                &profile,
+                Arm::Personalized,
+                1.2 * DAY,
+                &config,
+                &mut entropy
+            )
             .is_none());
     }
 
@@ -260,6 +313,7 @@ mod tests {
         assert!(outbox
             .next_batch(
                 &Profile::default(),
+                Arm::Personalized,
                 DAY,
                 &SyncConfig::default(),
                 &mut entropy
@@ -268,10 +322,45 @@ mod tests {
     }
 
     #[test]
+    fn the_funnel_stage_goes_into_one_batch_only() {
+        let profile = active_profile();
+        let config = SyncConfig {
+            daily_epsilon: 1000.0,
+            epsilon: 50.0, // so much budget that the noise keeps the truth almost surely
+            interval_ms: 0.0,
+        };
+        let mut entropy = SeededEntropy::new(12);
+        let mut outbox = Outbox::new();
+        outbox.reach(FunnelStage::CartAdd);
+        outbox.reach(FunnelStage::Impression);
+        let first = outbox
+            .next_batch(&profile, Arm::Holdout, DAY, &config, &mut entropy)
+            .unwrap()
+            .clone();
+        assert_eq!((first.funnel, first.arm), (3, Arm::Holdout));
+        assert_eq!(
+            outbox.funnel(),
+            FunnelStage::None,
+            "building the batch reset the stage"
+        );
+        outbox.record(&first.batch_id, Delivery::Status(202));
+        let second = outbox
+            .next_batch(&profile, Arm::Holdout, DAY, &config, &mut entropy)
+            .unwrap();
+        assert_eq!(second.funnel, 0);
+    }
+
+    #[test]
     fn round_trips() {
         let mut outbox = Outbox::new();
         let mut entropy = SeededEntropy::new(2);
-        outbox.next_batch(&active_profile(), DAY, &SyncConfig::default(), &mut entropy);
+        outbox.next_batch(
+            &active_profile(),
+            Arm::Holdout,
+            DAY,
+            &SyncConfig::default(),
+            &mut entropy,
+        );
         assert_eq!(Outbox::from_json(&outbox.to_json()).unwrap(), outbox);
         assert!(Outbox::from_json("[]").is_err());
     }

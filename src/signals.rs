@@ -9,10 +9,12 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::funnel::{FunnelStage, FUNNEL_STAGES};
 use crate::profile::Profile;
+use crate::segment::segment_of;
 
-/// The version of the batch's shape.
-pub const SIGNAL_SCHEMA: u32 = 1;
+/// The version of the batch's shape. Schema 2 added `arm`, `segment` and `funnel`.
+pub const SIGNAL_SCHEMA: u32 = 2;
 /// Largest body the collector accepts, in bytes.
 pub const MAX_BATCH_BYTES: usize = 16 * 1024;
 /// By default a shopper spends at most ln 3 of privacy budget per day.
@@ -43,8 +45,59 @@ pub const INTEREST_DOMAIN: [&str; 14] = [
 /// sessions or many views), 3 buying (has added to cart).
 pub const ENGAGEMENT_BANDS: u8 = 4;
 
-/// Share of a batch's ε spent on the interest report; the rest goes to the engagement band.
-const INTEREST_SHARE: f64 = 0.75;
+/// How many shopper segments there are: the domain of the batch's `segment` field.
+pub const SEGMENT_COUNT: u8 = 8;
+
+/// The shares of a batch's ε each field spends. They sum to 1, so by sequential composition
+/// the whole batch is ε-LDP. Interest gets the most because its 14-slot domain is the widest
+/// and the store's first question; the funnel comes next because uplift between arms is the
+/// smallest difference the collector must resolve; the coarse engagement band gets least.
+pub const INTEREST_SHARE: f64 = 0.4;
+/// See [`INTEREST_SHARE`].
+pub const SEGMENT_SHARE: f64 = 0.2;
+/// See [`INTEREST_SHARE`].
+pub const ENGAGEMENT_SHARE: f64 = 0.1;
+/// See [`INTEREST_SHARE`].
+pub const FUNNEL_SHARE: f64 = 0.3;
+
+/// Which experiment arm a shopper is in. It travels in the clear: it is drawn uniformly at
+/// random on the device, independently of anything the shopper does, so it reveals nothing
+/// about them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", try_from = "String")]
+pub enum Arm {
+    /// Sees Vitrine's order.
+    #[default]
+    Personalized,
+    /// Sees the server's order, so that the store can measure the difference.
+    Holdout,
+}
+
+impl Arm {
+    /// The arm's name in the batch and in explanations.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Arm::Personalized => "personalized",
+            Arm::Holdout => "holdout",
+        }
+    }
+}
+
+impl TryFrom<String> for Arm {
+    type Error = String;
+
+    fn try_from(name: String) -> std::result::Result<Self, String> {
+        match name.as_str() {
+            "personalized" => Ok(Arm::Personalized),
+            "holdout" => Ok(Arm::Holdout),
+            // serde has no field path here, so the message names the field itself.
+            _ => Err(format!(
+                "invalid `arm`: expected \"personalized\" or \"holdout\", got {:?}",
+                name.chars().take(64).collect::<String>()
+            )),
+        }
+    }
+}
 
 /// One shopper's contribution, as it travels to the collector.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -56,16 +109,31 @@ pub struct SignalBatch {
     pub batch_id: String,
     /// The total ε this batch spent.
     pub epsilon: f64,
+    /// The shopper's experiment arm, in the clear (see [`Arm`]).
+    pub arm: Arm,
     /// Optimized unary encoding of the strongest top-level category over
     /// [`INTEREST_DOMAIN`]: one bit per category, each randomized.
     pub interest: Vec<u8>,
+    /// The shopper's segment (`crate::segment`), randomized by k-ary randomized response
+    /// over `0..SEGMENT_COUNT`.
+    pub segment: u8,
     /// The engagement band, randomized by k-ary randomized response.
     pub engagement_band: u8,
+    /// The furthest [`FunnelStage`] since the previous batch, randomized by k-ary randomized
+    /// response over `0..FUNNEL_STAGES`.
+    pub funnel: u8,
 }
 
 impl SignalBatch {
-    /// Builds a noised batch from the profile, spending `epsilon` in all.
-    pub fn from_profile(profile: &Profile, epsilon: f64, entropy: &mut dyn Entropy) -> Self {
+    /// Builds a noised batch from the profile, the shopper's arm and their furthest funnel
+    /// stage since the last batch, spending `epsilon` in all, split by the `*_SHARE`s.
+    pub fn from_profile(
+        profile: &Profile,
+        arm: Arm,
+        funnel: FunnelStage,
+        epsilon: f64,
+        entropy: &mut dyn Entropy,
+    ) -> Self {
         let now = profile.clock_ms();
         let interest_index = profile
             .top_categories
@@ -74,18 +142,40 @@ impl SignalBatch {
             .map_or(INTEREST_DOMAIN.len() - 1, |(label, _)| {
                 interest_index(label)
             });
-        let interest_eps = epsilon * INTEREST_SHARE;
+        let batch_id = random_hex(entropy);
+        let interest = unary_encode(
+            interest_index,
+            INTEREST_DOMAIN.len(),
+            epsilon * INTEREST_SHARE,
+            entropy,
+        );
+        let segment = randomized_response(
+            segment_of(profile),
+            SEGMENT_COUNT,
+            epsilon * SEGMENT_SHARE,
+            entropy,
+        );
+        let engagement_band = randomized_response(
+            engagement_band(profile),
+            ENGAGEMENT_BANDS,
+            epsilon * ENGAGEMENT_SHARE,
+            entropy,
+        );
+        let funnel = randomized_response(
+            funnel.index(),
+            FUNNEL_STAGES,
+            epsilon * FUNNEL_SHARE,
+            entropy,
+        );
         SignalBatch {
             schema: SIGNAL_SCHEMA,
-            batch_id: random_hex(entropy),
+            batch_id,
             epsilon,
-            interest: unary_encode(interest_index, INTEREST_DOMAIN.len(), interest_eps, entropy),
-            engagement_band: randomized_response(
-                engagement_band(profile),
-                ENGAGEMENT_BANDS,
-                epsilon - interest_eps,
-                entropy,
-            ),
+            arm,
+            interest,
+            segment,
+            engagement_band,
+            funnel,
         }
     }
 
@@ -110,7 +200,7 @@ impl SignalBatch {
     /// Checks every field's range.
     pub fn validate(&self) -> Result<()> {
         if self.schema != SIGNAL_SCHEMA {
-            return Err(Error::invalid("schema", "1", self.schema));
+            return Err(Error::invalid("schema", "2", self.schema));
         }
         let hex = |c: char| c.is_ascii_digit() || ('a'..='f').contains(&c);
         if self.batch_id.len() != 32 || !self.batch_id.chars().all(hex) {
@@ -141,11 +231,25 @@ impl SignalBatch {
                 self.interest[i],
             ));
         }
+        if self.segment >= SEGMENT_COUNT {
+            return Err(Error::invalid(
+                "segment",
+                "an integer from 0 to 7",
+                self.segment,
+            ));
+        }
         if self.engagement_band >= ENGAGEMENT_BANDS {
             return Err(Error::invalid(
                 "engagement_band",
                 "an integer from 0 to 3",
                 self.engagement_band,
+            ));
+        }
+        if self.funnel >= FUNNEL_STAGES {
+            return Err(Error::invalid(
+                "funnel",
+                "an integer from 0 to 3",
+                self.funnel,
             ));
         }
         Ok(())
@@ -303,6 +407,8 @@ pub(crate) mod tests {
     fn a_batch_validates_and_carries_no_identifiers() {
         let batch = SignalBatch::from_profile(
             &shopper(),
+            Arm::Holdout,
+            FunnelStage::Click,
             DEFAULT_DAILY_EPSILON,
             &mut SeededEntropy::new(7),
         );
@@ -315,11 +421,30 @@ pub(crate) mod tests {
 
     #[test]
     fn the_collector_rejects_bad_batches_naming_the_field() {
-        let good = SignalBatch::from_profile(&shopper(), 1.0, &mut SeededEntropy::new(1));
+        let good = batch(1);
         let mut bad = good.clone();
         bad.interest[3] = 2;
         let err = SignalBatch::parse(bad.to_json().as_bytes()).unwrap_err();
         assert!(err.to_string().contains("`interest[3]`"), "{err}");
+        for (field, set) in [
+            (
+                "segment",
+                (|b: &mut SignalBatch| b.segment = SEGMENT_COUNT) as fn(&mut _),
+            ),
+            ("funnel", |b| b.funnel = FUNNEL_STAGES),
+            ("engagement_band", |b| b.engagement_band = ENGAGEMENT_BANDS),
+            ("schema", |b| b.schema = 1),
+        ] {
+            let mut bad = good.clone();
+            set(&mut bad);
+            let err = SignalBatch::parse(bad.to_json().as_bytes()).unwrap_err();
+            assert!(err.to_string().contains(&format!("`{field}`")), "{err}");
+        }
+        let wrong_arm = good
+            .to_json()
+            .replace("\"arm\":\"personalized\"", "\"arm\":\"x\"");
+        let err = SignalBatch::parse(wrong_arm.as_bytes()).unwrap_err();
+        assert!(err.to_string().contains("`arm`"), "{err}");
 
         let with_extra = good.to_json().replacen('{', r#"{"product_id":"1","#, 1);
         assert_eq!(
@@ -329,6 +454,51 @@ pub(crate) mod tests {
             "malformed_input"
         );
         assert!(SignalBatch::parse(&vec![b' '; MAX_BATCH_BYTES + 1]).is_err());
+    }
+
+    pub(crate) fn batch(seed: u64) -> SignalBatch {
+        SignalBatch::from_profile(
+            &shopper(),
+            Arm::Personalized,
+            FunnelStage::Impression,
+            1.0,
+            &mut SeededEntropy::new(seed),
+        )
+    }
+
+    #[test]
+    fn the_shares_spend_exactly_the_batch_epsilon() {
+        let total = INTEREST_SHARE + SEGMENT_SHARE + ENGAGEMENT_SHARE + FUNNEL_SHARE;
+        assert!((total - 1.0).abs() < 1e-12, "{total}");
+    }
+
+    #[test]
+    fn a_schema_1_batch_is_refused_by_its_schema() {
+        let old = r#"{"schema":1,"batch_id":"0123456789abcdef0123456789abcdef","epsilon":1.0,
+            "interest":[0,0,0,0,0,0,0,0,0,0,0,0,0,1],"engagement_band":0}"#;
+        let err = SignalBatch::parse(old.as_bytes()).unwrap_err();
+        assert_eq!(
+            err.code(),
+            "malformed_input",
+            "schema 1 lacks the new fields: {err}"
+        );
+    }
+
+    #[test]
+    fn funnel_rates_decode_per_arm() {
+        // 30% of 20k shoppers clicked: k-RR over 4 stages at the funnel's share of ln 3
+        // decodes back to about 30%.
+        let eps = DEFAULT_DAILY_EPSILON * FUNNEL_SHARE;
+        let mut entropy = SeededEntropy::new(8);
+        let n = 20_000;
+        let clicked = (0..n)
+            .map(|i| u8::from(i % 10 < 3) * 2)
+            .filter(|&truth| randomized_response(truth, 4, eps, &mut entropy) == 2)
+            .count();
+        let e = eps.exp();
+        let (p, q) = (e / (e + 3.0), 1.0 / (e + 3.0));
+        let estimate = (clicked as f64 / n as f64 - q) / (p - q);
+        assert!((estimate - 0.3).abs() < 0.05, "estimate {estimate}");
     }
 
     #[test]

@@ -130,8 +130,11 @@ mod tests {
             schema: vitrine::signals::SIGNAL_SCHEMA,
             batch_id: id.to_string().repeat(32),
             epsilon: 1.0,
+            arm: vitrine::signals::Arm::Personalized,
             interest: vec![0; vitrine::signals::INTEREST_DOMAIN.len()],
+            segment: 0,
             engagement_band: 2,
+            funnel: 1,
         }
     }
 

@@ -34,6 +34,8 @@ fn batch(seed: u64) -> SignalBatch {
     profile.apply(&Event::ProductViewed { product }, 1_000.0);
     SignalBatch::from_profile(
         &profile,
+        vitrine::signals::Arm::Personalized,
+        vitrine::funnel::FunnelStage::Click,
         DEFAULT_DAILY_EPSILON,
         &mut TestEntropy(SplitMix64::new(seed)),
     )

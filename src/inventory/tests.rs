@@ -69,8 +69,10 @@ fn assert_declared_exactly(name: &str, json: &str, fields: &[Field]) {
 fn pending_outbox() -> Outbox {
     let mut outbox = Outbox::new();
     let mut entropy = SeededEntropy::new(4);
+    outbox.reach(crate::funnel::FunnelStage::Click);
     outbox.next_batch(
         &busy_profile(),
+        crate::signals::Arm::Personalized,
         10.0 * DAY,
         &SyncConfig::default(),
         &mut entropy,
@@ -80,7 +82,13 @@ fn pending_outbox() -> Outbox {
 
 #[test]
 fn every_batch_field_is_declared() {
-    let batch = SignalBatch::from_profile(&busy_profile(), 1.0, &mut SeededEntropy::new(1));
+    let batch = SignalBatch::from_profile(
+        &busy_profile(),
+        crate::signals::Arm::Holdout,
+        crate::funnel::FunnelStage::Click,
+        1.0,
+        &mut SeededEntropy::new(1),
+    );
     assert_declared_exactly("batch", &batch.to_json(), INVENTORY.sent[0].fields);
 }
 

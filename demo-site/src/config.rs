@@ -28,6 +28,9 @@ pub struct Config {
     /// when absent. For audits and the end-to-end tests: it shows what crossed the wire,
     /// beacons included, which a browser's own network events do not always show.
     pub request_log: Option<PathBuf>,
+    /// Test only, never on by default: answer every `POST /v1/signals` with this status
+    /// (after logging it), so that the SDK's retry and give-up paths meet a real server.
+    pub fail_signals: Option<u16>,
 }
 
 const USAGE: &str = "\
@@ -35,6 +38,7 @@ vitrine-demo: the Vitrine demo store and signal collector
 
 Usage: vitrine-demo [--addr HOST:PORT] [--catalogue FILE] [--sdk-dir DIR] [--model FILE]
                     [--static-dir DIR] [--data-dir DIR] [--request-log FILE]
+                    [--fail-signals STATUS]
 
 Defaults: --addr 127.0.0.1:8080, the rest relative to this checkout:
   --catalogue  demo-site/catalogue/products.csv
@@ -43,6 +47,7 @@ Defaults: --addr 127.0.0.1:8080, the rest relative to this checkout:
   --static-dir demo-site/static      (served at /static/)
   --data-dir   demo-site/data        (holds signals.sqlite)
   --request-log none                 (JSON lines: every signal request body as received)
+  --fail-signals none                (tests only: answer every batch with this 4xx/5xx)
 ";
 
 impl Default for Config {
@@ -57,6 +62,7 @@ impl Default for Config {
             static_dir: here.join("static"),
             data_dir: here.join("data"),
             request_log: None,
+            fail_signals: None,
         }
     }
 }
@@ -98,6 +104,18 @@ impl Config {
                 "--static-dir" => config.static_dir = value.into(),
                 "--data-dir" => config.data_dir = value.into(),
                 "--request-log" => config.request_log = Some(value.into()),
+                "--fail-signals" => {
+                    let status = value
+                        .parse::<u16>()
+                        .ok()
+                        .filter(|s| (400..600).contains(s))
+                        .with_context(|| {
+                            format!(
+                                "--fail-signals: expected a status from 400 to 599, got {value:?}"
+                            )
+                        })?;
+                    config.fail_signals = Some(status);
+                }
                 _ => bail!("unknown flag {flag:?}\n\n{USAGE}"),
             }
         }

@@ -53,6 +53,7 @@ struct AppState {
     catalogue: Arc<Catalogue>,
     store: SignalStore,
     request_log: RequestLog,
+    fail_signals: collector::FailSignals,
     files: Arc<Files>,
 }
 
@@ -72,6 +73,12 @@ impl FromRef<AppState> for Arc<Catalogue> {
 impl FromRef<AppState> for RequestLog {
     fn from_ref(state: &AppState) -> Self {
         state.request_log.clone()
+    }
+}
+
+impl FromRef<AppState> for collector::FailSignals {
+    fn from_ref(state: &AppState) -> Self {
+        state.fail_signals
     }
 }
 
@@ -109,6 +116,7 @@ impl Server {
             catalogue,
             store,
             request_log,
+            fail_signals: collector::FailSignals(config.fail_signals),
             files,
         });
         Ok(Server { listener, router })

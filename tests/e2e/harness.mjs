@@ -26,13 +26,19 @@ async function freePort() {
   });
 }
 
-/** Starts the release demo server with a private data directory; `stop()` ends it. */
-export async function startDemo() {
+/**
+ * Starts the release demo server with a private data directory; `stop()` ends it.
+ * `extraArgs` go to the server as they are (such as `["--fail-signals", "503"]`).
+ */
+export async function startDemo(extraArgs = []) {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), "vitrine-e2e-"));
   const binary = join(repo, "target", "release", "vitrine-demo");
   const requestLog = join(dataDir, "requests.jsonl");
-  const args = ["--addr", `127.0.0.1:${port}`, "--data-dir", dataDir, "--request-log", requestLog];
+  const args = [
+    ...["--addr", `127.0.0.1:${port}`, "--data-dir", dataDir, "--request-log", requestLog],
+    ...extraArgs,
+  ];
   const child = spawn(binary, args, {
     stdio: ["ignore", "inherit", "inherit"],
   });

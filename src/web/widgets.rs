@@ -51,7 +51,7 @@ pub fn restore_server_order(container: &Element) {
 /// Serves a holdout shopper: the server's order, the widget marked `holdout`, and every item
 /// explained by `holdout`. Tracking goes on as for any shopper.
 pub fn serve_holdout(container: &Element) -> Result<Vec<Explanation>> {
-    let items = dom::items_in_server_order(container)?;
+    let items = dom::items_in_server_order(container).inspect_err(|_| mark_fallback(container))?;
     let elements: Vec<&Element> = items.iter().map(|(e, _)| e).collect();
     place(container, &elements).map_err(|e| Error::ModelRuntime(format!("DOM update: {e:?}")))?;
     let _ = container.set_attribute(dom::STATE, "holdout");

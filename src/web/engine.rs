@@ -189,7 +189,8 @@ impl Engine {
         let controls = state.controls.paused.then(|| state.controls.to_json());
         let consent = state.consent.map(|c| c.to_json());
         // Stored with the first activity, so that a device where nothing was tracked still
-        // holds no Vitrine key at all.
+        // holds no Vitrine key at all. Known shortcoming: until then each page load draws
+        // anew, so a visitor who never acts can see either arm from one page to the next.
         let assignment = profile.is_some().then(|| state.assignment.to_json());
         // Every write happens: the one that moves the store to memory must not skip others.
         let mut moved = None;

@@ -24,13 +24,18 @@ const FAVICON = "/static/favicon.svg";
 /** Range checks of the declared batch (`signals::SignalBatch::validate`, restated). */
 function batchProblems(batch) {
   const problems = [];
-  if (batch.schema !== 1) problems.push(`schema ${batch.schema}`);
+  if (batch.schema !== 2) problems.push(`schema ${batch.schema}`);
   if (!/^[0-9a-f]{32}$/.test(batch.batch_id)) problems.push(`batch_id ${batch.batch_id}`);
   if (!(batch.epsilon > 0 && batch.epsilon <= 10)) problems.push(`epsilon ${batch.epsilon}`);
   if (!(batch.interest.length === 14 && batch.interest.every((b) => b === 0 || b === 1))) {
     problems.push(`interest ${batch.interest}`);
   }
   if (![0, 1, 2, 3].includes(batch.engagement_band)) problems.push("engagement_band");
+  if (!["personalized", "holdout"].includes(batch.arm)) problems.push(`arm ${batch.arm}`);
+  if (!(Number.isInteger(batch.segment) && batch.segment >= 0 && batch.segment < 8)) {
+    problems.push(`segment ${batch.segment}`);
+  }
+  if (![0, 1, 2, 3].includes(batch.funnel)) problems.push(`funnel ${batch.funnel}`);
   return problems;
 }
 

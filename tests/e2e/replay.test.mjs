@@ -92,7 +92,16 @@ for (const [sessionId, events] of fixtureSessions()) {
       const batch = JSON.parse(body);
       assert.deepEqual(
         Object.keys(batch).sort(),
-        ["batch_id", "engagement_band", "epsilon", "interest", "schema"],
+        [
+          "arm",
+          "batch_id",
+          "engagement_band",
+          "epsilon",
+          "funnel",
+          "interest",
+          "schema",
+          "segment",
+        ],
       );
     }
     assert.deepEqual(consoleErrors, [], "no console errors");

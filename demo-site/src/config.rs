@@ -166,4 +166,13 @@ mod tests {
             .to_string()
             .contains("--colour"));
     }
+
+    #[test]
+    fn failing_signals_is_off_by_default_and_takes_only_error_statuses() {
+        assert_eq!(parse(&[]).unwrap().unwrap().fail_signals, None);
+        let config = parse(&["--fail-signals", "503"]).unwrap().unwrap();
+        assert_eq!(config.fail_signals, Some(503));
+        let err = parse(&["--fail-signals=200"]).unwrap_err().to_string();
+        assert!(err.contains("400 to 599"), "{err}");
+    }
 }

@@ -4,7 +4,7 @@ import { defineVitrineWidget } from "vitrine/element";
 
 import { onError, report } from "./catalogue.js";
 
-const vitrine = start({ onError, autoCapture: false });
+const vitrine = start({ onError, autoCapture: false, holdout: 0 });
 defineVitrineWidget(vitrine);
 report.active = (await vitrine).active;
 

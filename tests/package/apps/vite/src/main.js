@@ -13,7 +13,7 @@ products.forEach((product, rank) => {
   widget.append(item);
 });
 
-const vitrine = await start({ modelUrl: "/ranker.onnx", onError });
+const vitrine = await start({ modelUrl: "/ranker.onnx", onError, holdout: 0 });
 vitrine.track({ type: "product_viewed", product: products[4] });
 await vitrine.ready;
 report.hasModel = vitrine.timings.modelReady !== undefined;

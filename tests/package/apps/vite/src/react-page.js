@@ -29,7 +29,7 @@ function Recommendations({ vitrine }) {
 }
 
 function App() {
-  const vitrine = useVitrine({ onError });
+  const vitrine = useVitrine({ onError, holdout: 0 });
   useEffect(() => {
     if (vitrine) report.active = vitrine.active;
   }, [vitrine]);

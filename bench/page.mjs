@@ -150,6 +150,8 @@ async function runBench() {
   const vitrine = await start({
     modelUrl: "/models/ranker.onnx",
     autoCapture: false,
+    // Measure the ranking path: a holdout shopper would only restore the server order.
+    holdout: 0,
     onError: (e) => errors.push(`vitrine: [${e.code}] ${e.message}`),
   });
   await vitrine.ready;
@@ -159,6 +161,7 @@ async function runBench() {
   const ruleOnly = await start({
     autoCapture: false,
     storagePrefix: "vitrine-bench-rule",
+    holdout: 0,
     onError: (e) => errors.push(`vitrine (rule): [${e.code}] ${e.message}`),
   });
   await ruleOnly.ready;

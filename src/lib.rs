@@ -35,6 +35,7 @@ pub mod error;
 pub mod event;
 pub mod features;
 pub mod funnel;
+pub mod fuzzing;
 pub mod inventory;
 pub mod ledger;
 #[cfg(feature = "model")]

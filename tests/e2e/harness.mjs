@@ -26,13 +26,19 @@ async function freePort() {
   });
 }
 
-/** Starts the release demo server with a private data directory; `stop()` ends it. */
-export async function startDemo() {
+/**
+ * Starts the release demo server with a private data directory and `extraArgs` (such as
+ * `--collector-only`); `stop()` ends it.
+ */
+export async function startDemo(extraArgs = []) {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), "vitrine-e2e-"));
   const binary = join(repo, "target", "release", "vitrine-demo");
   const requestLog = join(dataDir, "requests.jsonl");
-  const args = ["--addr", `127.0.0.1:${port}`, "--data-dir", dataDir, "--request-log", requestLog];
+  const args = [
+    "--addr", `127.0.0.1:${port}`, "--data-dir", dataDir, "--request-log", requestLog,
+    ...extraArgs,
+  ];
   const child = spawn(binary, args, {
     stdio: ["ignore", "inherit", "inherit"],
   });
@@ -41,7 +47,8 @@ export async function startDemo() {
   for (;;) {
     if (child.exitCode !== null) throw new Error(`demo server exited with ${child.exitCode}`);
     try {
-      const response = await fetch(`${origin}/`);
+      // The collector answers in every mode; the store pages may be switched off.
+      const response = await fetch(`${origin}/v1/signals/count`);
       if (response.ok) break;
     } catch {
       // not listening yet

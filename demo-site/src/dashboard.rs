@@ -40,7 +40,8 @@ least 50 distinct shoppers.</p>
 <h2 id="arms-title">Widget rates by arm</h2>
 <p class="hint" id="arms-note"></p>
 <div class="chart-box"><canvas id="arms-chart" role="img"
- aria-label="Click-through and add-to-cart rates of the personalized and holdout arms"></canvas></div>
+ aria-label="Click-through and add-to-cart rates of the personalized and holdout arms">
+</canvas></div>
 </section>
 <section aria-labelledby="uplift-title">
 <h2 id="uplift-title">Uplift: personalized minus holdout</h2>

@@ -3,7 +3,7 @@
 // floating bar behind it. Aggregates the collector holds back show its reason instead.
 
 const PERCENT = { callback: (value) => `${Math.round(value * 1000) / 10}%` };
-const COLOURS = { personalized: "#2f6fdf", holdout: "#9a9a9a", interval: "#2f6fdf44" };
+const COLOURS = { personalized: "#2f6fdf", holdout: "#9a9a9a" };
 
 function setText(id, text) {
   const element = document.getElementById(id);
@@ -76,11 +76,12 @@ function drawArms(estimates) {
   setText("arms-note", notes.join(". "));
   const published = arms.filter(({ arm }) => arm.published);
   if (published.length > 0) {
-    intervalChart("arms-chart", ["click-through", "add-to-cart"], published.map(({ name, arm }) => ({
+    const series = published.map(({ name, arm }) => ({
       name,
       colour: COLOURS[name],
       intervals: [arm.click_through, arm.add_to_cart],
-    })));
+    }));
+    intervalChart("arms-chart", ["click-through", "add-to-cart"], series);
   }
 
   const uplift = estimates.uplift;

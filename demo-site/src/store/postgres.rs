@@ -1,10 +1,13 @@
 //! The PostgreSQL backend, over `tokio-postgres` without TLS.
 //!
-//! One client: tokio-postgres pipelines the queries of concurrent requests over its single
-//! connection, which is plenty for a collector whose every write is one short insert. TLS is
-//! left out on purpose (the reference setup talks to a database on the same host); a
-//! database elsewhere wants a TLS connector here.
+//! A fixed set of [`CONNECTIONS`] clients, taken in turn. One would pipeline concurrent
+//! queries, but the server runs one connection's statements one after another, each insert
+//! waiting for its own commit to reach the disk; several connections let those commits share
+//! a flush. A connection the server drops is not reopened: its queries fail (500) until the
+//! collector restarts. TLS is left out on purpose (the reference setup talks to a database on
+//! the same host); a database elsewhere wants a TLS connector here.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -29,10 +32,14 @@ CREATE TABLE IF NOT EXISTS signals (
 );
 ";
 
-/// A PostgreSQL database. Cheap to clone; clones share the client.
+/// How many connections the collector opens.
+pub const CONNECTIONS: usize = 8;
+
+/// A PostgreSQL database. Cheap to clone; clones share the clients.
 #[derive(Clone)]
 pub struct PostgresStore {
-    client: Arc<Client>,
+    clients: Arc<[Client]>,
+    next: Arc<AtomicUsize>,
 }
 
 impl PostgresStore {
@@ -42,29 +49,39 @@ impl PostgresStore {
     /// # Errors
     /// The server cannot be reached, refuses us, or cannot create the table.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
-        let (client, connection) = tokio_postgres::connect(url, NoTls)
-            .await
-            .context("connecting to PostgreSQL (see --database-url)")?;
-        // The connection does the actual I/O; it ends when the client is dropped or the server
-        // goes away, and then every later query fails with its own error.
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                eprintln!("vitrine-demo: PostgreSQL connection ended: {e}");
-            }
-        });
-        client
+        let mut clients = Vec::with_capacity(CONNECTIONS);
+        for _ in 0..CONNECTIONS {
+            let (client, connection) = tokio_postgres::connect(url, NoTls)
+                .await
+                .context("connecting to PostgreSQL (see --database-url)")?;
+            // The connection does the actual I/O; it ends when the client is dropped or the
+            // server goes away, and then every later query fails with its own error.
+            tokio::spawn(async move {
+                if let Err(e) = connection.await {
+                    eprintln!("vitrine-demo: PostgreSQL connection ended: {e}");
+                }
+            });
+            clients.push(client);
+        }
+        clients[0]
             .batch_execute(SCHEMA)
             .await
             .context("creating the signals table")?;
         Ok(PostgresStore {
-            client: Arc::new(client),
+            clients: clients.into(),
+            next: Arc::new(AtomicUsize::new(0)),
         })
+    }
+
+    fn client(&self) -> &Client {
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.clients.len();
+        &self.clients[i]
     }
 
     pub(super) async fn insert(&self, batch: &SignalBatch, day: i64) -> anyhow::Result<Stored> {
         let c = Columns::of(batch)?;
         let changed = self
-            .client
+            .client()
             .execute(
                 "INSERT INTO signals (batch_id, received_day, schema, epsilon, arm, interest,
                                       segment, engagement_band, funnel)
@@ -92,7 +109,7 @@ impl PostgresStore {
 
     pub(super) async fn count(&self) -> anyhow::Result<u64> {
         let row = self
-            .client
+            .client()
             .query_one("SELECT COUNT(*) FROM signals", &[])
             .await?;
         Ok(u64::try_from(row.get::<_, i64>(0))?)
@@ -100,7 +117,7 @@ impl PostgresStore {
 
     pub(super) async fn batches(&self) -> anyhow::Result<Vec<StoredBatch>> {
         let rows = self
-            .client
+            .client()
             .query(&format!("SELECT {} FROM signals", columns::LIST), &[])
             .await?;
         rows.iter()

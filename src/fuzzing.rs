@@ -56,5 +56,13 @@ mod tests {
     #[test]
     fn collector_parse_over_the_seed_corpus() {
         each_seed("collector_parse", super::collector_parse);
+        // The corpus reaches the accepting path too, not only refusals.
+        for name in ["valid-personalized.json", "valid-holdout.json"] {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fuzz/seeds/collector_parse")
+                .join(name);
+            let bytes = std::fs::read(&path).expect("a committed seed");
+            assert!(crate::signals::SignalBatch::parse(&bytes).is_ok(), "{name}");
+        }
     }
 }

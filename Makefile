@@ -8,7 +8,7 @@ CARGO ?= cargo
 ADDR ?= 127.0.0.1:8080
 
 .PHONY: help setup sdk demo test test-native test-wasm test-e2e test-model lint model measure eval
-.PHONY: test-package size docs inventory bench load simulate
+.PHONY: test-package size docs inventory bench segments load simulate
 
 help:
 	@echo "make demo   build everything and serve the demo store on http://$(ADDR)"
@@ -19,6 +19,7 @@ help:
 	@echo "make size   raw, gzip and brotli bytes of every file in the npm tarball"
 	@echo "make docs   regenerate the API reference in docs/api from the doc comments"
 	@echo "make inventory  rewrite privacy/inventory.json from src/inventory.rs"
+	@echo "make segments  recompute models/segments.json (seeded k-means over REES46 profiles)"
 	@echo "make bench  Vitrine vs onnxruntime-web vs plain JS in Chromium; writes BENCHMARKS.md"
 	@echo "make load   loopback load test of the collector: batches/s, p99, nothing lost"
 	@echo "make simulate  estimate error against ε, 10^4 shoppers drawn from REES46"
@@ -108,6 +109,11 @@ eval:
 # The data inventory of PRIVACY.md; `cargo test --lib inventory` fails while it is stale.
 inventory:
 	$(CARGO) run -q --bin vitrine-inventory
+
+# The shopper segments the SDK embeds: the same data and seed always write the same file.
+segments:
+	$(CARGO) run -q --release --bin vitrine-segments -- \
+		--input $(DATA)/rees46/2019-10-01-sessions.csv --out models/segments.json --seed 2026
 
 # Side by side in one headless Chromium: not a test, nothing is asserted but the runtimes'
 # agreement. Writes BENCHMARKS.md and target/bench/results.json.

@@ -23,6 +23,10 @@ pub const OUTBOX_KEY: &str = "outbox";
 pub const LEDGER_KEY: &str = "ledger";
 /// Key suffix of the shopper's controls.
 pub const CONTROLS_KEY: &str = "controls";
+/// Key suffix of the shopper's consent choice.
+pub const CONSENT_KEY: &str = "consent";
+/// Key suffix of the holdout assignment.
+pub const ASSIGNMENT_KEY: &str = "assignment";
 /// Key suffix of the write probe.
 pub const PROBE_KEY: &str = "probe";
 
@@ -251,7 +255,7 @@ const PROFILE_FIELDS: [Field; 43] = [
     ),
 ];
 
-const OUTBOX_FIELDS: [Field; 15] = [
+const OUTBOX_FIELDS: [Field; 18] = [
     field("schema", "version of the outbox's shape"),
     field(
         "budget.day",
@@ -259,17 +263,27 @@ const OUTBOX_FIELDS: [Field; 15] = [
     ),
     field("budget.spent", "ε spent on that day"),
     field(
-        "pending",
-        "the batch built but not yet answered by the collector, or null",
+        "queue[]",
+        "batches built but not yet taken by the collector: at most 8, 8 KB in all, none \
+         older than 7 days",
     ),
-    field("pending.schema", "as it will be sent"),
-    field("pending.batch_id", "as it will be sent"),
-    field("pending.epsilon", "as it will be sent"),
-    field("pending.arm", "as it will be sent"),
-    field("pending.interest[]", "as it will be sent"),
-    field("pending.segment", "as it will be sent"),
-    field("pending.engagement_band", "as it will be sent"),
-    field("pending.funnel", "as it will be sent"),
+    field("queue[].batch.schema", "as it will be sent"),
+    field("queue[].batch.batch_id", "as it will be sent"),
+    field("queue[].batch.epsilon", "as it will be sent"),
+    field("queue[].batch.arm", "as it will be sent"),
+    field("queue[].batch.interest[]", "as it will be sent"),
+    field("queue[].batch.segment", "as it will be sent"),
+    field("queue[].batch.engagement_band", "as it will be sent"),
+    field("queue[].batch.funnel", "as it will be sent"),
+    field(
+        "queue[].built_ms",
+        "when the batch was built: its age for expiry",
+    ),
+    field("queue[].attempts", "failed attempts so far"),
+    field(
+        "queue[].next_attempt_ms",
+        "not to be re-sent before this time (exponential backoff with jitter)",
+    ),
     field(
         "last_built_ms",
         "when the last batch was built: enforces the sync interval",
@@ -282,12 +296,30 @@ const OUTBOX_FIELDS: [Field; 15] = [
     ),
 ];
 
+const CONSENT_FIELDS: [Field; 3] = [
+    field("schema", "version of the consent record's shape"),
+    field(
+        "choice",
+        "`granted` or `revoked`: the shopper's explicit answer about sync",
+    ),
+    field("at_ms", "when they chose"),
+];
+
+const ASSIGNMENT_FIELDS: [Field; 2] = [
+    field("schema", "version of the assignment's shape"),
+    field(
+        "draw",
+        "a uniform random number drawn once on this device: below the `holdout` fraction \
+         means the holdout arm",
+    ),
+];
+
 const CONTROLS_FIELDS: [Field; 2] = [
     field("schema", "version of the controls' shape"),
     field("paused", "the shopper paused personalization"),
 ];
 
-const STORED: [StoredKey; 5] = [
+const STORED: [StoredKey; 7] = [
     StoredKey {
         area: "localStorage",
         key: PROFILE_KEY,
@@ -299,9 +331,11 @@ const STORED: [StoredKey; 5] = [
     StoredKey {
         area: "localStorage",
         key: OUTBOX_KEY,
-        purpose: "the daily privacy budget, the sync interval and at most one unsent batch",
-        retention: "the budget is replaced every UTC day, the batch once the collector \
-                    answered; `erase()` deletes it at once",
+        purpose: "the daily privacy budget, the sync interval, the funnel stage and the \
+                  bounded queue of unsent batches",
+        retention: "the budget is replaced every UTC day, a batch once the collector \
+                    answered or after 7 days; revoking consent empties the queue; `erase()` \
+                    deletes it at once",
         fields: &OUTBOX_FIELDS,
     },
     StoredKey {
@@ -317,6 +351,22 @@ const STORED: [StoredKey; 5] = [
         purpose: "remembers that the shopper paused personalization",
         retention: "only while paused: `resume()` and `erase()` delete it",
         fields: &CONTROLS_FIELDS,
+    },
+    StoredKey {
+        area: "localStorage",
+        key: CONSENT_KEY,
+        purpose: "remembers the shopper's `grantConsent()` or `revokeConsent()`",
+        retention: "until the shopper chooses again; `erase()` deletes it",
+        fields: &CONSENT_FIELDS,
+    },
+    StoredKey {
+        area: "localStorage",
+        key: ASSIGNMENT_KEY,
+        purpose: "keeps the shopper in the same experiment arm (personalized or holdout) \
+                  across visits",
+        retention: "while Vitrine runs on this device; `erase()` deletes it, and the next \
+                    start draws a new one",
+        fields: &ASSIGNMENT_FIELDS,
     },
     StoredKey {
         area: "localStorage",

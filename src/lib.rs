@@ -17,6 +17,9 @@
 //! - [`funnel`]: the furthest widget stage since the last batch;
 //! - [`signals`]: the only thing that leaves the device, with its privacy budget;
 //! - [`outbox`]: when a batch is built, and what an answer from the collector means;
+//! - [`backoff`]: the retry schedule of a batch the collector did not take;
+//! - [`consent`]: consent mode, the shopper's choice and Global Privacy Control;
+//! - [`holdout`]: the stable, random experiment arm;
 //! - [`ledger`]: the shopper's on-device record of every batch sent;
 //! - [`retention`] and [`controls`]: how long stored facts live, and the shopper's pause;
 //! - [`inventory`]: the declared list of everything stored and sent (the privacy audit).
@@ -29,6 +32,8 @@
 #![warn(missing_docs)]
 
 pub mod affinity;
+pub mod backoff;
+pub mod consent;
 pub mod controls;
 pub mod engagement;
 pub mod error;
@@ -36,6 +41,7 @@ pub mod event;
 pub mod features;
 pub mod funnel;
 pub mod fuzzing;
+pub mod holdout;
 pub mod inventory;
 pub mod ledger;
 #[cfg(feature = "model")]

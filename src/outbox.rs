@@ -1,20 +1,41 @@
-//! When to build a signal batch and what to do with the answer: the sync schedule, kept apart
-//! from the transport so that it is plain, testable Rust.
+//! When to build a signal batch, where it waits until the collector takes it, and what an
+//! answer means: the sync schedule, kept apart from the transport so that it is plain,
+//! testable Rust.
 //!
-//! At most one batch is in flight. A batch is built only when the day's privacy budget allows
-//! it, and is kept (with the same `batch_id`) until the collector has answered, so a re-send
-//! after a network failure or a closed tab is dropped by the collector as a duplicate.
+//! A batch is built only when the interval has passed and the day's privacy budget allows
+//! it. It then waits in a bounded queue, with the same `batch_id`, until the collector has
+//! answered, so a re-send after a network failure or a closed tab is dropped by the collector
+//! as a duplicate. A failed attempt is retried after an exponential backoff with jitter
+//! ([`Backoff`]); an answer that will never change (400, 401, 403, 404, 410, 413, 415, 422)
+//! drops the batch at once.
+//!
+//! The queue is what an offline device accumulates, so it is bounded three ways, and never
+//! fills the host page's storage: at most [`QUEUE_MAX_BATCHES`] batches, at most
+//! [`QUEUE_MAX_BYTES`] of batch JSON, none older than [`QUEUE_MAX_AGE_MS`]. The oldest goes
+//! first: a dropped batch is privacy budget spent for nothing, never data sent twice.
+
+use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
+use crate::backoff::Backoff;
 use crate::error::{Error, Result};
 use crate::funnel::{Funnel, FunnelStage};
 use crate::profile::Profile;
 use crate::signals::{Arm, Entropy, PrivacyBudget, SignalBatch, DEFAULT_DAILY_EPSILON};
 
-/// The version of the stored outbox's shape. Schema 2 holds signal batches of schema 2 and
-/// the funnel stage.
+/// The version of the stored outbox's shape. Schema 2 holds a queue of schema 2 signal
+/// batches and the funnel stage.
 pub const OUTBOX_SCHEMA: u32 = 2;
+/// The most batches the queue keeps. At the default schedule (one batch per day) that is a
+/// week offline.
+pub const QUEUE_MAX_BATCHES: usize = 8;
+/// The most batch JSON the queue keeps, in bytes: a batch is about 200, the collector's
+/// limit 16 KB, so real batches never hit it; it bounds a tampered or future-schema store.
+pub const QUEUE_MAX_BYTES: usize = 8 * 1024;
+/// A batch older than this is dropped unsent: a week-old aggregate says little, and the
+/// ledger's retention should not have to outlive it.
+pub const QUEUE_MAX_AGE_MS: f64 = 7.0 * 86_400_000.0;
 
 /// How often and how noisily to sync.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -25,6 +46,8 @@ pub struct SyncConfig {
     pub epsilon: f64,
     /// The most ε a shopper spends per UTC day.
     pub daily_epsilon: f64,
+    /// The retry schedule.
+    pub backoff: Backoff,
 }
 
 impl Default for SyncConfig {
@@ -33,6 +56,7 @@ impl Default for SyncConfig {
             interval_ms: 15.0 * 60.0 * 1000.0,
             epsilon: DEFAULT_DAILY_EPSILON,
             daily_epsilon: DEFAULT_DAILY_EPSILON,
+            backoff: Backoff::default(),
         }
     }
 }
@@ -50,19 +74,53 @@ pub enum Delivery {
     Beaconed,
 }
 
+impl Delivery {
+    /// Whether the batch is done with: taken, or refused for good.
+    pub fn is_final(self) -> bool {
+        match self {
+            Delivery::Status(status) => {
+                (200..300).contains(&status)
+                    || matches!(status, 400 | 401 | 403 | 404 | 410 | 413 | 415 | 422)
+            }
+            Delivery::Beaconed => true,
+            Delivery::NetworkError => false,
+        }
+    }
+
+    /// Whether the collector has (or will have) the batch.
+    pub fn is_delivered(self) -> bool {
+        matches!(self, Delivery::Beaconed)
+            || matches!(self, Delivery::Status(s) if (200..300).contains(&s))
+    }
+}
+
+/// A batch waiting for the collector.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Queued {
+    /// The batch, exactly as it will be sent.
+    pub batch: SignalBatch,
+    /// When it was built, ms since the epoch: its age for [`QUEUE_MAX_AGE_MS`].
+    pub built_ms: f64,
+    /// Failed attempts so far.
+    pub attempts: u32,
+    /// Not to be sent before this time, ms since the epoch (the backoff).
+    pub next_attempt_ms: f64,
+}
+
 /// The sync state that persists across page loads.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Outbox {
     schema: u32,
     budget: PrivacyBudget,
-    /// The batch waiting for the collector's answer, if any.
-    pending: Option<SignalBatch>,
+    /// Batches built but not yet taken by the collector, oldest first.
+    queue: VecDeque<Queued>,
     /// When the last batch was built, ms since the epoch.
     last_built_ms: f64,
     /// How many batches the collector accepted, for the page's ledger.
     delivered: u64,
     /// The furthest widget stage since the last batch was built.
-    #[serde(default)]
     funnel: Funnel,
 }
 
@@ -75,8 +133,9 @@ impl Outbox {
         }
     }
 
-    /// The batch to send now, building one if the interval has passed and the budget allows.
-    /// Returns `None` when there is nothing to send.
+    /// The batch to send now: builds one into the queue if the interval has passed and the
+    /// budget allows, then returns the oldest queued batch whose backoff has elapsed.
+    /// Returns `None` when there is nothing to send yet.
     pub fn next_batch(
         &mut self,
         profile: &Profile,
@@ -85,60 +144,78 @@ impl Outbox {
         config: &SyncConfig,
         entropy: &mut dyn Entropy,
     ) -> Option<&SignalBatch> {
-        if self.pending.is_none() {
-            // A clock set back (now before the last build) must not block sync forever.
-            let interval_passed =
-                now_ms - self.last_built_ms >= config.interval_ms || now_ms < self.last_built_ms;
-            let has_activity = profile.totals.events > 0;
-            if interval_passed
-                && has_activity
-                && self
-                    .budget
-                    .try_spend(config.epsilon, config.daily_epsilon, now_ms)
-            {
-                self.pending = Some(SignalBatch::from_profile(
-                    profile,
-                    arm,
-                    self.funnel.take(),
-                    config.epsilon,
-                    entropy,
-                ));
-                self.last_built_ms = now_ms;
-            }
+        self.expire(now_ms);
+        // A clock set back (now before the last build) must not block sync forever.
+        let interval_passed =
+            now_ms - self.last_built_ms >= config.interval_ms || now_ms < self.last_built_ms;
+        let has_activity = profile.totals.events > 0;
+        if interval_passed
+            && has_activity
+            && self
+                .budget
+                .try_spend(config.epsilon, config.daily_epsilon, now_ms)
+        {
+            let batch = SignalBatch::from_profile(
+                profile,
+                arm,
+                self.funnel.take(),
+                config.epsilon,
+                entropy,
+            );
+            self.queue.push_back(Queued {
+                batch,
+                built_ms: now_ms,
+                attempts: 0,
+                next_attempt_ms: now_ms,
+            });
+            self.last_built_ms = now_ms;
+            self.enforce_bounds();
         }
-        self.pending.as_ref()
+        self.due(now_ms)
     }
 
-    /// Records the outcome of sending the pending batch with id `batch_id`.
+    /// The oldest queued batch whose backoff has elapsed at `now_ms`. A clock set back before
+    /// a batch was built makes it due: the wait must not grow with the clock's error.
+    pub fn due(&self, now_ms: f64) -> Option<&SignalBatch> {
+        self.queue
+            .iter()
+            .find(|q| q.next_attempt_ms <= now_ms || now_ms < q.built_ms)
+            .map(|q| &q.batch)
+    }
+
+    /// Records the outcome of sending the queued batch with id `batch_id` at `now_ms`; `u` is
+    /// a uniform draw in `[0, 1)` for the backoff's jitter.
     ///
     /// A 2xx (accepted or duplicate), a queued beacon and a 4xx the collector will never
-    /// accept (400, 401, 403, 404, 410, 413, 415, 422) end the batch; anything else keeps it
-    /// for a later try.
-    pub fn record(&mut self, batch_id: &str, delivery: Delivery) {
-        if self.pending.as_ref().map(|b| b.batch_id.as_str()) != Some(batch_id) {
+    /// accept end the batch; anything else keeps it, not to be re-sent before the backoff.
+    pub fn record(
+        &mut self,
+        batch_id: &str,
+        delivery: Delivery,
+        now_ms: f64,
+        u: f64,
+        backoff: &Backoff,
+    ) {
+        let Some(index) = self.queue.iter().position(|q| q.batch.batch_id == batch_id) else {
             return;
-        }
-        let done = match delivery {
-            Delivery::Status(status) if (200..300).contains(&status) => {
-                self.delivered += 1;
-                true
-            }
-            Delivery::Beaconed => {
-                self.delivered += 1;
-                true
-            }
-            Delivery::Status(400 | 401 | 403 | 404 | 410 | 413 | 415 | 422) => true,
-            Delivery::Status(_) | Delivery::NetworkError => false,
         };
-        if done {
-            self.pending = None;
+        if delivery.is_delivered() {
+            self.delivered += 1;
+        }
+        if delivery.is_final() {
+            self.queue.remove(index);
+        } else {
+            let queued = &mut self.queue[index];
+            queued.attempts = queued.attempts.saturating_add(1);
+            queued.next_attempt_ms = now_ms + backoff.delay_ms(queued.attempts, u);
         }
     }
 
-    /// Drops the unsent batch. The spent budget stays spent: erasing a profile must not buy
-    /// a second batch the same day.
-    pub fn discard_pending(&mut self) {
-        self.pending = None;
+    /// Drops every unsent batch and the funnel stage: consent was revoked, or the profile
+    /// erased. The spent budget stays spent: that must not buy a second batch the same day.
+    pub fn purge(&mut self) {
+        self.queue.clear();
+        self.funnel = Funnel::default();
     }
 
     /// Notes that the shopper reached `stage` of a widget's funnel; the next batch reports
@@ -152,9 +229,19 @@ impl Outbox {
         self.funnel.furthest()
     }
 
-    /// The batch waiting for an answer, if any.
+    /// The oldest batch waiting for an answer, if any.
     pub fn pending(&self) -> Option<&SignalBatch> {
-        self.pending.as_ref()
+        self.queue.front().map(|q| &q.batch)
+    }
+
+    /// Every batch waiting, oldest first, whatever its backoff.
+    pub fn queued(&self) -> impl Iterator<Item = &Queued> {
+        self.queue.iter()
+    }
+
+    /// Whether the batch with this id is still waiting.
+    pub fn holds(&self, batch_id: &str) -> bool {
+        self.queue.iter().any(|q| q.batch.batch_id == batch_id)
     }
 
     /// How many batches the collector accepted or a beacon carried away from this device.
@@ -167,12 +254,14 @@ impl Outbox {
         serde_json::to_string(self).expect("invariant: an outbox always serializes")
     }
 
-    /// Restores a stored outbox.
+    /// Restores a stored outbox. A queue over its bounds (written by a tampered or future
+    /// store) is cut to them, oldest first, rather than refused.
     ///
     /// # Errors
-    /// [`Error::Corrupt`] when the text is not an outbox of a known schema.
+    /// [`Error::Corrupt`] when the text is not an outbox of a known schema, or holds a batch
+    /// that would not validate or a time that is not finite.
     pub fn from_json(json: &str) -> Result<Self> {
-        let outbox: Outbox =
+        let mut outbox: Outbox =
             serde_json::from_str(json).map_err(|e| Error::Corrupt(format!("outbox: {e}")))?;
         if outbox.schema != OUTBOX_SCHEMA {
             return Err(Error::Corrupt(format!(
@@ -180,13 +269,64 @@ impl Outbox {
                 outbox.schema
             )));
         }
-        if let Some(batch) = &outbox.pending {
-            batch
+        for (i, queued) in outbox.queue.iter().enumerate() {
+            queued
+                .batch
                 .validate()
-                .map_err(|e| Error::Corrupt(format!("outbox batch: {e}")))?;
+                .map_err(|e| Error::Corrupt(format!("outbox queue[{i}]: {e}")))?;
+            if !(queued.built_ms.is_finite() && queued.next_attempt_ms.is_finite()) {
+                return Err(Error::Corrupt(format!(
+                    "outbox queue[{i}]: a time is not finite"
+                )));
+            }
         }
+        if !(outbox.last_built_ms.is_finite() && outbox.budget.spent.is_finite()) {
+            return Err(Error::Corrupt("outbox: a number is not finite".to_owned()));
+        }
+        outbox.enforce_bounds();
         Ok(outbox)
     }
+
+    fn expire(&mut self, now_ms: f64) {
+        self.queue
+            .retain(|q| now_ms - q.built_ms <= QUEUE_MAX_AGE_MS);
+    }
+
+    fn enforce_bounds(&mut self) {
+        while self.queue.len() > QUEUE_MAX_BATCHES {
+            self.queue.pop_front();
+        }
+        let size = |q: &Queued| q.batch.to_json().len();
+        let mut bytes: usize = self.queue.iter().map(size).sum();
+        while bytes > QUEUE_MAX_BYTES {
+            let Some(dropped) = self.queue.pop_front() else {
+                break;
+            };
+            bytes -= size(&dropped);
+        }
+    }
+}
+
+/// The fuzz entry of `fuzz_targets/queue_decode.rs` and of its seed-corpus test: decodes any
+/// bytes as a stored outbox and checks what a decoded one promises: the queue within its
+/// bounds, every batch valid, and a write-and-read round trip that changes nothing.
+///
+/// # Panics
+/// When decoding accepted something that breaks one of those promises: that is the bug the
+/// fuzzer looks for. Bytes that are not an outbox are refused, which is fine.
+pub fn fuzz_queue_decode(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(outbox) = Outbox::from_json(text) else {
+        return;
+    };
+    assert!(outbox.queue.len() <= QUEUE_MAX_BATCHES);
+    let bytes: usize = outbox.queue.iter().map(|q| q.batch.to_json().len()).sum();
+    assert!(bytes <= QUEUE_MAX_BYTES);
+    assert!(outbox.queue.iter().all(|q| q.batch.validate().is_ok()));
+    let again = Outbox::from_json(&outbox.to_json()).expect("a decoded outbox re-decodes");
+    assert_eq!(again, outbox);
 }
 
 #[cfg(test)]
@@ -196,6 +336,7 @@ mod tests {
     use crate::signals::tests::SeededEntropy;
 
     const DAY: f64 = 86_400_000.0;
+    const ARM: Arm = Arm::Personalized;
 
     fn active_profile() -> Profile {
         let mut p = Profile::default();
@@ -209,125 +350,177 @@ mod tests {
         p
     }
 
-    #[test]
-    fn one_batch_a_day_by_default_and_resent_until_answered() {
-        let profile = active_profile();
-        let config = SyncConfig::default();
-        let mut entropy = SeededEntropy::new(5);
-        let mut outbox = Outbox::new();
+    /// A schedule that builds a batch at every call.
+    fn eager() -> SyncConfig {
+        SyncConfig {
+            daily_epsilon: 1000.0,
+            interval_ms: 0.0,
+            ..SyncConfig::default()
+        }
+    }
 
-        let first = outbox
-            .next_batch(
-                &profile,
-                Arm::Personalized,
-                10.0 * DAY,
-                &config,
-                &mut entropy,
-            )
-            .unwrap()
-            .clone();
-        outbox.record(&first.batch_id, Delivery::NetworkError);
-        let again = outbox
-            .next_batch(
-                &profile,
-                Arm::Personalized,
-                10.1 * DAY,
-                &config,
-                &mut entropy,
-            )
-            .unwrap();
-        assert_eq!(again.batch_id, first.batch_id, "a retry keeps the batch id");
-
-        outbox.record(&first.batch_id, Delivery::Status(202));
-        assert_eq!(outbox.delivered(), 1);
-        assert!(outbox
-            .next_batch(
-                &profile,
-                Arm::Personalized,
-                10.5 * DAY,
-                &config,
-                &mut entropy
-            )
-            .is_none());
-        assert!(outbox
-            .next_batch(
-                &profile,
-                Arm::Personalized,
-                11.0 * DAY,
-                &config,
-                &mut entropy
-            )
-            .is_some());
+    fn send(outbox: &mut Outbox, config: &SyncConfig, now: f64, seed: u64) -> Option<String> {
+        let mut entropy = SeededEntropy::new(seed);
+        outbox
+            .next_batch(&active_profile(), ARM, now, config, &mut entropy)
+            .map(|b| b.batch_id.clone())
     }
 
     #[test]
-    fn a_rejected_batch_is_dropped_and_a_server_error_kept() {
-        let profile = active_profile();
-        let config = SyncConfig {
-            daily_epsilon: 100.0,
-            interval_ms: 0.0,
-            ..SyncConfig::default()
-        };
-        let mut entropy = SeededEntropy::new(6);
+    fn one_batch_a_day_by_default_and_resent_until_answered() {
+        let config = SyncConfig::default();
+        let backoff = config.backoff;
         let mut outbox = Outbox::new();
-        let id = outbox
-            .next_batch(&profile, Arm::Personalized, DAY, &config, &mut entropy)
-            .unwrap()
-            .batch_id
-            .clone();
-        outbox.record(&id, Delivery::Status(503));
-        assert!(outbox.pending().is_some());
-        outbox.record(&id, Delivery::Status(400));
-        assert!(outbox.pending().is_none());
-        assert_eq!(outbox.delivered(), 0);
+        let first = send(&mut outbox, &config, 10.0 * DAY, 5).unwrap();
+        outbox.record(&first, Delivery::NetworkError, 10.0 * DAY, 0.5, &backoff);
+        let again = send(&mut outbox, &config, 10.1 * DAY, 6).unwrap();
+        assert_eq!(again, first, "a retry keeps the batch id");
+
+        outbox.record(&first, Delivery::Status(202), 10.1 * DAY, 0.5, &backoff);
+        assert_eq!(outbox.delivered(), 1);
+        assert!(send(&mut outbox, &config, 10.5 * DAY, 7).is_none());
+        assert!(send(&mut outbox, &config, 11.0 * DAY, 8).is_some());
+    }
+
+    #[test]
+    fn a_failed_batch_waits_out_its_backoff() {
+        let config = SyncConfig::default();
+        let mut outbox = Outbox::new();
+        let t0 = 10.0 * DAY;
+        let id = send(&mut outbox, &config, t0, 1).unwrap();
+        let mut at = t0;
+        let mut waits = Vec::new();
+        for _ in 0..4 {
+            outbox.record(&id, Delivery::Status(503), at, 0.0, &config.backoff);
+            let wait = config
+                .backoff
+                .delay_ms(outbox.queued().next().unwrap().attempts, 0.0);
+            assert!(
+                outbox.due(at + wait - 1.0).is_none(),
+                "not before the backoff"
+            );
+            assert_eq!(outbox.due(at + wait).unwrap().batch_id, id);
+            waits.push(wait);
+            at += wait;
+        }
+        assert_eq!(waits, [15_000.0, 30_000.0, 60_000.0, 120_000.0]);
+    }
+
+    #[test]
+    fn final_answers_drop_the_batch_and_server_errors_keep_it() {
+        let config = eager();
+        for status in [400, 401, 403, 410, 422] {
+            let mut outbox = Outbox::new();
+            let id = send(&mut outbox, &config, DAY, 6).unwrap();
+            outbox.record(&id, Delivery::Status(503), DAY, 0.5, &config.backoff);
+            outbox.record(&id, Delivery::Status(429), DAY, 0.5, &config.backoff);
+            assert!(outbox.holds(&id));
+            outbox.record(&id, Delivery::Status(status), DAY, 0.5, &config.backoff);
+            assert!(!outbox.holds(&id), "{status} is final");
+            assert_eq!(outbox.delivered(), 0);
+        }
     }
 
     #[test]
     fn a_queued_beacon_hands_the_batch_over() {
-        let mut outbox = Outbox::new();
-        let mut entropy = SeededEntropy::new(9);
-        let profile = active_profile();
         let config = SyncConfig::default();
-        let id = outbox
-            .next_batch(&profile, Arm::Personalized, DAY, &config, &mut entropy)
-            .unwrap()
-            .batch_id
-            .clone();
-        outbox.record(&id, Delivery::Beaconed);
+        let mut outbox = Outbox::new();
+        let id = send(&mut outbox, &config, DAY, 9).unwrap();
+        outbox.record(&id, Delivery::Beaconed, DAY, 0.5, &config.backoff);
         assert!(outbox.pending().is_none());
-        assert!(outbox
-            .next_batch(
-                &profile,
-                Arm::Personalized,
-                1.2 * DAY,
-                &config,
-                &mut entropy
-            )
-            .is_none());
+        assert!(send(&mut outbox, &config, 1.2 * DAY, 10).is_none());
     }
 
     #[test]
     fn nothing_is_sent_before_any_activity() {
         let mut outbox = Outbox::new();
         let mut entropy = SeededEntropy::new(1);
+        let config = SyncConfig::default();
         assert!(outbox
-            .next_batch(
-                &Profile::default(),
-                Arm::Personalized,
-                DAY,
-                &SyncConfig::default(),
-                &mut entropy
-            )
+            .next_batch(&Profile::default(), ARM, DAY, &config, &mut entropy)
             .is_none());
+    }
+
+    #[test]
+    fn the_offline_queue_is_bounded_in_count_and_age() {
+        let config = SyncConfig {
+            interval_ms: DAY / 4.0,
+            ..eager()
+        };
+        let mut outbox = Outbox::new();
+        let t0 = 10.0 * DAY;
+        let mut ids = Vec::new();
+        for i in 0..20u32 {
+            // Offline: every attempt fails with no answer.
+            let now = t0 + f64::from(i) * DAY / 4.0;
+            let id = send(&mut outbox, &config, now, u64::from(i)).unwrap();
+            outbox.record(&id, Delivery::NetworkError, now, 0.5, &config.backoff);
+            ids.push(outbox.queued().last().unwrap().batch.batch_id.clone());
+            assert!(outbox.queued().count() <= QUEUE_MAX_BATCHES);
+        }
+        let kept: Vec<_> = outbox.queued().map(|q| q.batch.batch_id.clone()).collect();
+        assert_eq!(
+            kept,
+            ids[ids.len() - QUEUE_MAX_BATCHES..],
+            "the newest are kept"
+        );
+        let bytes: usize = outbox.queued().map(|q| q.batch.to_json().len()).sum();
+        assert!(bytes <= QUEUE_MAX_BYTES, "{bytes}");
+
+        // Eight days later the whole queue has aged out, unsent.
+        let mut entropy = SeededEntropy::new(99);
+        let later = t0 + 5.0 * DAY + QUEUE_MAX_AGE_MS + 1.0;
+        let none_active = Profile::default();
+        assert!(outbox
+            .next_batch(&none_active, ARM, later, &config, &mut entropy)
+            .is_none());
+        assert_eq!(outbox.queued().count(), 0);
+    }
+
+    #[test]
+    fn a_stored_queue_over_its_bounds_is_cut_on_load() {
+        let config = eager();
+        let mut outbox = Outbox::new();
+        send(&mut outbox, &config, DAY, 1);
+        let one = outbox.queued().next().unwrap().clone();
+        let mut json: serde_json::Value = serde_json::from_str(&outbox.to_json()).unwrap();
+        let many: Vec<_> = (0..40)
+            .map(|i| {
+                let mut q = one.clone();
+                q.batch.batch_id = format!("{i:032x}");
+                serde_json::to_value(q).unwrap()
+            })
+            .collect();
+        json["queue"] = serde_json::Value::Array(many);
+        let loaded = Outbox::from_json(&json.to_string()).unwrap();
+        assert_eq!(loaded.queued().count(), QUEUE_MAX_BATCHES);
+        assert_eq!(loaded.pending().unwrap().batch_id, format!("{:032x}", 32));
+    }
+
+    #[test]
+    fn purging_empties_the_queue_but_keeps_the_budget_spent() {
+        let config = SyncConfig::default();
+        let mut outbox = Outbox::new();
+        outbox.reach(FunnelStage::Click);
+        send(&mut outbox, &config, DAY, 3).unwrap();
+        outbox.reach(FunnelStage::Impression);
+        outbox.purge();
+        assert_eq!(
+            (outbox.queued().count(), outbox.funnel()),
+            (0, FunnelStage::None)
+        );
+        assert!(
+            send(&mut outbox, &config, 1.5 * DAY, 4).is_none(),
+            "the day is spent"
+        );
     }
 
     #[test]
     fn the_funnel_stage_goes_into_one_batch_only() {
         let profile = active_profile();
         let config = SyncConfig {
-            daily_epsilon: 1000.0,
             epsilon: 50.0, // so much budget that the noise keeps the truth almost surely
-            interval_ms: 0.0,
+            ..eager()
         };
         let mut entropy = SeededEntropy::new(12);
         let mut outbox = Outbox::new();
@@ -343,7 +536,13 @@ mod tests {
             FunnelStage::None,
             "building the batch reset the stage"
         );
-        outbox.record(&first.batch_id, Delivery::Status(202));
+        outbox.record(
+            &first.batch_id,
+            Delivery::Status(202),
+            DAY,
+            0.5,
+            &config.backoff,
+        );
         let second = outbox
             .next_batch(&profile, Arm::Holdout, DAY, &config, &mut entropy)
             .unwrap();
@@ -353,15 +552,25 @@ mod tests {
     #[test]
     fn round_trips() {
         let mut outbox = Outbox::new();
-        let mut entropy = SeededEntropy::new(2);
-        outbox.next_batch(
-            &active_profile(),
-            Arm::Holdout,
-            DAY,
-            &SyncConfig::default(),
-            &mut entropy,
-        );
+        send(&mut outbox, &SyncConfig::default(), DAY, 2);
         assert_eq!(Outbox::from_json(&outbox.to_json()).unwrap(), outbox);
         assert!(Outbox::from_json("[]").is_err());
+        let old_schema = outbox.to_json().replacen("\"schema\":2", "\"schema\":1", 1);
+        assert!(Outbox::from_json(&old_schema).is_err());
+    }
+
+    #[test]
+    fn the_queue_decode_seed_corpus_runs_clean() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/corpus/queue_decode");
+        let mut seeds = 0;
+        for entry in std::fs::read_dir(dir).expect("the committed seed corpus") {
+            let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+            fuzz_queue_decode(&bytes);
+            seeds += 1;
+        }
+        assert!(seeds >= 5, "{seeds} seeds");
+        // The first seed is a real, full outbox: the corpus exercises more than refusals.
+        let full = std::fs::read_to_string(format!("{dir}/full-queue.json")).unwrap();
+        assert_eq!(Outbox::from_json(&full).unwrap().queued().count(), 3);
     }
 }

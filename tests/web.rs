@@ -50,6 +50,8 @@ fn start(prefix: &str) -> Vitrine {
     let config = js_sys::Object::new();
     js_sys::Reflect::set(&config, &"storagePrefix".into(), &prefix.into()).unwrap();
     js_sys::Reflect::set(&config, &"autoCapture".into(), &JsValue::FALSE).unwrap();
+    // Every test shopper in the personalized arm: the holdout is tested on its own.
+    js_sys::Reflect::set(&config, &"holdout".into(), &0.into()).unwrap();
     Vitrine::new(config.into(), None).unwrap()
 }
 
@@ -437,4 +439,72 @@ fn paused_the_widgets_go_back_to_server_order_and_nothing_is_recorded() {
     assert!(!vitrine.paused());
     vitrine.erase();
     container.remove();
+}
+
+fn start_with(config_json: &str) -> Vitrine {
+    Vitrine::new(js_sys::JSON::parse(config_json).unwrap(), None).unwrap()
+}
+
+fn consent_field(vitrine: &Vitrine, field: &str) -> JsValue {
+    js_sys::Reflect::get(&vitrine.consent().unwrap(), &field.into()).unwrap()
+}
+
+#[wasm_bindgen_test]
+fn a_holdout_shopper_sees_server_order_explained_as_holdout() {
+    let vitrine = start_with(r#"{"storagePrefix":"test-holdout","autoCapture":false,"holdout":1}"#);
+    assert_eq!(vitrine.arm(), "holdout");
+    vitrine
+        .track(view("x1", "furniture.living_room.sofa", "ikea"))
+        .unwrap();
+    let container = widget(&ITEMS);
+    let explanations = vitrine.rerank(&container).unwrap();
+    assert_eq!(displayed_ids(&container), ["1", "2", "3", "4", "5"]);
+    assert_eq!(
+        container.get_attribute("data-vitrine-state").as_deref(),
+        Some("holdout")
+    );
+    let first = js_sys::Reflect::get(&explanations, &0.into()).unwrap();
+    let signal = js_sys::Reflect::get(&first, &"signal".into()).unwrap();
+    assert_eq!(signal.as_string().as_deref(), Some("holdout"));
+    assert!(
+        vitrine.describe_profile().join(" ").contains("furniture"),
+        "tracking goes on in the holdout"
+    );
+    vitrine.erase();
+    container.remove();
+}
+
+#[wasm_bindgen_test]
+fn a_holdout_fraction_outside_zero_to_one_is_refused_by_name() {
+    let (code, message) = refusal(r#"{"holdout":1.5}"#);
+    assert_eq!(code, "invalid_field");
+    assert!(message.contains("`holdout`"), "{message}");
+    let (_, message) = refusal(r#"{"consent":"maybe"}"#);
+    assert!(message.contains("`consent`"), "{message}");
+}
+
+#[wasm_bindgen_test]
+fn opt_in_waits_for_a_grant_and_a_revoke_is_stored() {
+    let vitrine =
+        start_with(r#"{"storagePrefix":"test-consent","autoCapture":false,"consent":"opt-in"}"#);
+    assert_eq!(consent_field(&vitrine, "syncAllowed"), JsValue::FALSE);
+    assert_eq!(
+        consent_field(&vitrine, "reason").as_string().as_deref(),
+        Some("not_asked")
+    );
+    vitrine.grant_consent();
+    assert_eq!(consent_field(&vitrine, "syncAllowed"), JsValue::TRUE);
+    vitrine.revoke_consent();
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    let stored = storage.get_item("test-consent.consent").unwrap().unwrap();
+    assert!(stored.contains(r#""choice":"revoked""#), "{stored}");
+
+    // A new instance on the same device remembers the revoke.
+    let again = start_with(r#"{"storagePrefix":"test-consent","autoCapture":false}"#);
+    assert_eq!(
+        consent_field(&again, "reason").as_string().as_deref(),
+        Some("revoked")
+    );
+    again.erase();
+    assert!(storage.get_item("test-consent.consent").unwrap().is_none());
 }

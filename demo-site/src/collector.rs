@@ -55,10 +55,15 @@ impl IntoResponse for Refusal {
     }
 }
 
+/// The test-only `--fail-signals` status, if the demo was started with it.
+#[derive(Debug, Clone, Copy)]
+pub struct FailSignals(pub Option<u16>);
+
 /// `POST /v1/signals`.
 pub async fn receive(
     State(store): State<SignalStore>,
     State(log): State<RequestLog>,
+    State(fail): State<FailSignals>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, Refusal> {
@@ -69,6 +74,13 @@ pub async fn receive(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     log.record(content_type, &bytes);
+    if let Some(status) = fail.0.and_then(|s| StatusCode::from_u16(s).ok()) {
+        return Err(Refusal::new(
+            status,
+            "test_failure",
+            "this demo was started with --fail-signals",
+        ));
+    }
     let batch = SignalBatch::parse(&bytes)
         .map_err(|e| Refusal::new(StatusCode::BAD_REQUEST, e.code(), e.to_string()))?;
     let stored = store

@@ -40,6 +40,9 @@ pub struct Config {
     /// The per-shopper daily ε the devices enforce (the SDK's `dailyEpsilon`): the
     /// distinct-shopper bound behind every published aggregate divides by it.
     pub daily_epsilon: f64,
+    /// Test only, never on by default: answer every `POST /v1/signals` with this status
+    /// (after logging it), so that the SDK's retry and give-up paths meet a real server.
+    pub fail_signals: Option<u16>,
 }
 
 const USAGE: &str = "\
@@ -48,6 +51,7 @@ vitrine-demo: the Vitrine demo store and signal collector
 Usage: vitrine-demo [--addr HOST:PORT] [--catalogue FILE] [--sdk-dir DIR] [--model FILE]
                     [--static-dir DIR] [--data-dir DIR] [--request-log FILE]
                     [--database-url URL] [--daily-epsilon E] [--collector-only]
+                    [--fail-signals STATUS]
 
 Defaults: --addr 127.0.0.1:8080, the rest relative to this checkout:
   --catalogue  demo-site/catalogue/products.csv
@@ -59,6 +63,7 @@ Defaults: --addr 127.0.0.1:8080, the rest relative to this checkout:
   --database-url none: SQLite in --data-dir (or env VITRINE_DATABASE_URL; postgres://…)
   --daily-epsilon ln 3               (the devices' daily budget, for the shopper bound)
   --collector-only                   (only /v1/signals, /v1/estimates and /dashboard)
+  --fail-signals none                (tests only: answer every batch with this 4xx/5xx)
 ";
 
 impl Default for Config {
@@ -77,6 +82,7 @@ impl Default for Config {
             database_url: None,
             collector_only: false,
             daily_epsilon: DEFAULT_DAILY_EPSILON,
+            fail_signals: None,
         }
     }
 }
@@ -136,6 +142,18 @@ impl Config {
                         .with_context(|| {
                             format!("--daily-epsilon: expected a number in (0, 10], got {value:?}")
                         })?;
+                }
+                "--fail-signals" => {
+                    let status = value
+                        .parse::<u16>()
+                        .ok()
+                        .filter(|s| (400..600).contains(s))
+                        .with_context(|| {
+                            format!(
+                                "--fail-signals: expected a status from 400 to 599, got {value:?}"
+                            )
+                        })?;
+                    config.fail_signals = Some(status);
                 }
                 _ => bail!("unknown flag {flag:?}\n\n{USAGE}"),
             }

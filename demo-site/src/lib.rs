@@ -81,6 +81,7 @@ impl FromRef<AppState> for Arc<Catalogue> {
 pub struct CollectorState {
     store: SignalStore,
     request_log: RequestLog,
+    fail_signals: collector::FailSignals,
     daily_epsilon: f64,
     files: Arc<Files>,
 }
@@ -88,6 +89,12 @@ pub struct CollectorState {
 impl FromRef<CollectorState> for RequestLog {
     fn from_ref(state: &CollectorState) -> Self {
         state.request_log.clone()
+    }
+}
+
+impl FromRef<CollectorState> for collector::FailSignals {
+    fn from_ref(state: &CollectorState) -> Self {
+        state.fail_signals
     }
 }
 
@@ -132,6 +139,7 @@ impl Server {
         let collector = collector_router(CollectorState {
             store,
             request_log,
+            fail_signals: collector::FailSignals(config.fail_signals),
             daily_epsilon: config.daily_epsilon,
             files: Arc::clone(&files),
         });

@@ -240,6 +240,13 @@ try {
     onError: (e) => errors.push(e.code),
     // `?vitrine-debug` on any demo URL logs the SDK's decisions to the console.
     debug: new URLSearchParams(location.search).has("vitrine-debug"),
+    // Every demo visitor sees personalization unless `?vitrine-holdout=1` puts this browser
+    // in the holdout arm (server order, widgets marked `holdout`); a store keeps the
+    // default of 0.1.
+    holdout: Number(new URLSearchParams(location.search).get("vitrine-holdout") ?? 0),
+    // Tests set this before the page loads (an init script) to shorten the sync schedule or
+    // choose a consent mode; a real store passes its options here directly.
+    ...(window.vitrineDemoOptions ?? {}),
   });
   // Exposed for the browser console and the end-to-end tests: `vitrine.timings`,
   // `vitrine.sync()`, `vitrine.describeProfile()`.

@@ -51,6 +51,33 @@ export interface VitrineConfig {
    * Default 30. */
   retentionDays?: number;
   /**
+   * How consent to sync works. `"opt-out"` (default): batches are sent unless the shopper
+   * called {@link VitrineHandle.revokeConsent}. `"opt-in"`: nothing is sent before
+   * {@link VitrineHandle.grantConsent}. A store that needs prior consent for analytics (as
+   * under the GDPR) must choose `"opt-in"`.
+   */
+  consent?: "opt-in" | "opt-out";
+  /**
+   * Whether `navigator.globalPrivacyControl === true` stops sync, even after a grant.
+   * Default true; set false only if the store has another lawful basis and says so.
+   */
+  honorGlobalPrivacyControl?: boolean;
+  /**
+   * Whether tracking and re-ranking on the device go on while sync is not allowed. Nothing
+   * leaves the device for them. Default true.
+   */
+  personalizeWithoutConsent?: boolean;
+  /**
+   * Fraction of shoppers, 0 to 1, in the holdout arm: they see the server's order (widgets
+   * marked `data-vitrine-state="holdout"`) while tracking goes on, so the store can measure
+   * uplift per arm. Assigned at random on the device, once. Default 0.1.
+   */
+  holdout?: number;
+  /** Upper bound of the first retry wait after a failed send, in ms. Default 30000. */
+  retryBaseMs?: number;
+  /** Longest retry wait, in ms. Default 3600000 (an hour). */
+  retryMaxMs?: number;
+  /**
    * Where `vitrine_bg.wasm` is served. Default: beside this module. Only the first `start`
    * in a page loads the module; later ones reuse it and ignore this option.
    */
@@ -106,8 +133,8 @@ export interface Explanation {
   /** Its position now. */
   position: number;
   /** What placed it: `"pinned"` (a `data-vitrine-pinned` item, never moved),
-   * `"brand_diversity"` (pushed down by `maxPerBrand`), else the profile signal that speaks
-   * most for it, or `"server_order"`. */
+   * `"brand_diversity"` (pushed down by `maxPerBrand`), `"holdout"` (a holdout shopper: the
+   * server's order), else the profile signal that speaks most for it, or `"server_order"`. */
   signal: string;
 }
 
@@ -159,6 +186,19 @@ export interface VitrineHandle {
   readonly paused: boolean;
   /** Every batch sent from this device, oldest first. It never leaves the device. */
   ledger(): LedgerEntry[];
+  /** Grants consent to sync; stored. Global Privacy Control still wins unless overridden. */
+  grantConsent(): void;
+  /**
+   * Revokes consent to sync; stored. The request in flight is aborted, the queue of unsent
+   * batches is purged, and nothing is sent until consent is granted again.
+   */
+  revokeConsent(): void;
+  /** Whether sync is allowed now, and why; `null` when Vitrine is not running. */
+  consent(): ConsentState | null;
+  /** This shopper's segment, 0 to 7, computed on the device; `null` when not running. */
+  segment(): number | null;
+  /** This shopper's experiment arm, stable on this device. */
+  readonly arm: "personalized" | "holdout" | null;
   /** Everything Vitrine stores here, by storage key, for the shopper to download. */
   exportData(): VitrineExport | null;
   /** Removes every listener and timer. */
@@ -175,14 +215,28 @@ export interface LedgerEntry {
   outcome: "accepted" | "rejected" | "failed" | "queued";
   /** The collector's HTTP status, when there was one. */
   status?: number;
-  /** The batch exactly as sent. */
+  /** The batch exactly as sent: `segment`, `engagement_band` and `funnel` are the noised
+   * values, not the truth. */
   batch: {
-    schema: number;
+    schema: 2;
     batch_id: string;
     epsilon: number;
+    arm: "personalized" | "holdout";
     interest: number[];
+    segment: number;
     engagement_band: number;
+    funnel: number;
   };
+}
+
+/** What {@link VitrineHandle.consent} returns. */
+export interface ConsentState {
+  /** Whether batches may be built and sent now. */
+  syncAllowed: boolean;
+  reason: "granted" | "opt_out_default" | "not_asked" | "revoked" | "global_privacy_control";
+  mode: "opt-in" | "opt-out";
+  /** Whether the browser sends Global Privacy Control. */
+  globalPrivacyControl: boolean;
 }
 
 /** What {@link VitrineHandle.exportData} returns. */
@@ -245,6 +299,12 @@ const CORE_OPTIONS = [
   "autoCapture",
   "persistDelayMs",
   "retentionDays",
+  "consent",
+  "honorGlobalPrivacyControl",
+  "personalizeWithoutConsent",
+  "holdout",
+  "retryBaseMs",
+  "retryMaxMs",
 ] as const;
 
 const WRAPPER_OPTIONS = ["modelUrl", "wasmUrl", "strict", "onError", "onEngagement", "debug"];
@@ -441,6 +501,13 @@ function handle(
       return guard(false, () => core.paused);
     },
     ledger: () => guard([], () => core.ledger() as LedgerEntry[]),
+    grantConsent: () => guard(undefined, () => core.grantConsent()),
+    revokeConsent: () => guard(undefined, () => core.revokeConsent()),
+    consent: () => guard(null, () => core.consent() as ConsentState),
+    segment: () => guard(null, () => core.segment()),
+    get arm() {
+      return guard(null, () => core.arm as "personalized" | "holdout");
+    },
     exportData: () => guard(null, () => core.exportData() as VitrineExport),
     stop: () => guard(undefined, () => core.stop()),
   };
@@ -466,6 +533,11 @@ function inert(timings: Timings, reason?: string): VitrineHandle {
     resume: () => {},
     paused: false,
     ledger: () => [],
+    grantConsent: () => {},
+    revokeConsent: () => {},
+    consent: () => null,
+    segment: () => null,
+    arm: null,
     exportData: () => null,
     stop: () => {},
   };

@@ -2,8 +2,10 @@
 //! has exactly the declared paths.
 
 use super::*;
+use crate::consent::{Choice, Consent};
 use crate::controls::Controls;
 use crate::event::{Event, Product, WidgetKind};
+use crate::holdout::Assignment;
 use crate::ledger::{Ledger, Transport};
 use crate::outbox::{Delivery, Outbox, SyncConfig};
 use crate::profile::Profile;
@@ -121,6 +123,16 @@ fn every_stored_record_is_declared() {
 
     let controls = Controls::with_paused(true).to_json();
     assert_declared_exactly("controls", &controls, stored_fields(CONTROLS_KEY).unwrap());
+
+    let consent = Consent::new(Choice::Revoked, DAY).to_json();
+    assert_declared_exactly("consent", &consent, stored_fields(CONSENT_KEY).unwrap());
+
+    let assignment = Assignment::draw(&mut SeededEntropy::new(3)).to_json();
+    assert_declared_exactly(
+        "assignment",
+        &assignment,
+        stored_fields(ASSIGNMENT_KEY).unwrap(),
+    );
 }
 
 #[test]

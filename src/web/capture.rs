@@ -10,6 +10,7 @@ use web_sys::Element;
 use super::dom;
 use super::engine::Engine;
 use crate::event::{Event, WidgetKind};
+use crate::funnel::FunnelStage;
 
 /// The page listeners of one running SDK.
 pub struct Capture {
@@ -101,6 +102,9 @@ fn click(engine: &Rc<Engine>, target: &Element) {
     let action = dom::closest(target, &format!("[{}]", dom::ACTION))
         .filter(|action| item.contains(Some(action)))
         .and_then(|action| action.get_attribute(dom::ACTION));
+    let in_widget = item
+        .parent_element()
+        .is_some_and(|p| p.has_attribute(dom::WIDGET));
     let event = match action.as_deref() {
         Some("add-to-cart") => Event::AddedToCart {
             product,
@@ -128,6 +132,12 @@ fn click(engine: &Rc<Engine>, target: &Element) {
         }
     };
     engine.record(&event);
+    // The widget funnel counts only what happened inside a Vitrine widget.
+    match &event {
+        Event::ProductClicked { .. } if in_widget => engine.reach(FunnelStage::Click),
+        Event::AddedToCart { .. } if in_widget => engine.reach(FunnelStage::CartAdd),
+        _ => {}
+    }
 }
 
 fn displayed_position(widget: &Element, item: &Element) -> Option<u32> {

@@ -2,7 +2,10 @@
 
 use serde::Deserialize;
 
+use crate::backoff::Backoff;
+use crate::consent::{ConsentMode, ConsentPolicy};
 use crate::error::{Error, Result};
+use crate::holdout::DEFAULT_HOLDOUT;
 use crate::outbox::SyncConfig;
 use crate::profile::ProfileConfig;
 use crate::ranker::{BrandCap, Policy};
@@ -53,6 +56,24 @@ pub struct Config {
     /// Days a stored fact about the shopper may be kept.
     #[serde(default = "default_retention_days")]
     pub retention_days: f64,
+    /// `"opt-out"` (default): sync unless revoked; `"opt-in"`: sync only once granted.
+    #[serde(default)]
+    pub consent: ConsentMode,
+    /// Whether Global Privacy Control stops sync (default `true`).
+    #[serde(default = "default_true")]
+    pub honor_global_privacy_control: bool,
+    /// Whether re-ranking and tracking go on when sync is not allowed (default `true`).
+    #[serde(default = "default_true")]
+    pub personalize_without_consent: bool,
+    /// Fraction of shoppers, 0 to 1, who see the server's order (the holdout arm).
+    #[serde(default = "default_holdout")]
+    pub holdout: f64,
+    /// Upper bound of the first retry wait, in ms.
+    #[serde(default = "default_retry_base_ms")]
+    pub retry_base_ms: f64,
+    /// Longest retry wait, in ms.
+    #[serde(default = "default_retry_max_ms")]
+    pub retry_max_ms: f64,
 }
 
 impl Config {
@@ -84,6 +105,21 @@ impl Config {
         positive("halfLifeDays", self.half_life_days)?;
         positive("dailyEpsilon", self.daily_epsilon)?;
         positive("retentionDays", self.retention_days)?;
+        positive("retryBaseMs", self.retry_base_ms)?;
+        if !(self.retry_max_ms.is_finite() && self.retry_max_ms >= self.retry_base_ms) {
+            return Err(Error::invalid(
+                "retryMaxMs",
+                "a number ≥ retryBaseMs",
+                self.retry_max_ms,
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.holdout) {
+            return Err(Error::invalid(
+                "holdout",
+                "a fraction from 0 to 1",
+                self.holdout,
+            ));
+        }
         if !(self.first_sync_delay_ms.is_finite() && self.first_sync_delay_ms >= 0.0) {
             return Err(Error::invalid(
                 "firstSyncDelayMs",
@@ -145,6 +181,18 @@ impl Config {
             interval_ms: self.sync_interval_ms,
             epsilon: self.epsilon,
             daily_epsilon: self.daily_epsilon,
+            backoff: Backoff {
+                base_ms: self.retry_base_ms,
+                max_ms: self.retry_max_ms,
+            },
+        }
+    }
+
+    /// The consent rules.
+    pub fn consent_policy(&self) -> ConsentPolicy {
+        ConsentPolicy {
+            mode: self.consent,
+            honor_gpc: self.honor_global_privacy_control,
         }
     }
 
@@ -191,6 +239,15 @@ fn default_true() -> bool {
 }
 fn default_retention_days() -> f64 {
     DEFAULT_RETENTION_DAYS
+}
+fn default_holdout() -> f64 {
+    DEFAULT_HOLDOUT
+}
+fn default_retry_base_ms() -> f64 {
+    Backoff::default().base_ms
+}
+fn default_retry_max_ms() -> f64 {
+    Backoff::default().max_ms
 }
 fn default_persist_delay_ms() -> f64 {
     1_000.0

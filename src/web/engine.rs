@@ -17,14 +17,19 @@ use super::config::Config;
 use super::error::{make, Reporter};
 use super::storage::Store;
 use super::transport;
+use crate::consent::{Choice, Consent, Decision};
 use crate::controls::Controls;
 use crate::error::Error;
 use crate::event::Event;
-use crate::inventory::{CONTROLS_KEY, LEDGER_KEY, OUTBOX_KEY, PROFILE_KEY};
+use crate::funnel::FunnelStage;
+use crate::holdout::Assignment;
+use crate::inventory::{
+    ASSIGNMENT_KEY, CONSENT_KEY, CONTROLS_KEY, LEDGER_KEY, OUTBOX_KEY, PROFILE_KEY,
+};
 use crate::ledger::{Ledger, Transport};
 use crate::outbox::{Delivery, Outbox};
 use crate::profile::Profile;
-use crate::signals::{SignalBatch, SystemEntropy};
+use crate::signals::{Arm, Entropy, SignalBatch, SystemEntropy};
 
 #[cfg(feature = "model")]
 type LoadedScorer = crate::model::Scorer;
@@ -37,6 +42,10 @@ pub struct State {
     pub outbox: Outbox,
     pub ledger: Ledger,
     pub controls: Controls,
+    /// The shopper's explicit consent choice, if any.
+    pub consent: Option<Consent>,
+    /// The holdout draw: kept, so the arm is stable across visits.
+    pub assignment: Assignment,
     pub store: Store,
     pub scorer: Option<LoadedScorer>,
     /// Each record as this tab last read or wrote it. A record this tab never saw is not its
@@ -54,6 +63,8 @@ pub struct Engine {
     persist_pending: Cell<bool>,
     sync_timers: RefCell<(Option<Timeout>, Option<Interval>)>,
     sync_in_flight: Cell<bool>,
+    /// Aborts the fetch in flight, if any: revoking consent must not let it finish.
+    in_flight: RefCell<Option<web_sys::AbortController>>,
     stopped: Cell<bool>,
 }
 
@@ -98,6 +109,15 @@ impl Engine {
                 Controls::default()
             })
         });
+        let consent =
+            load(CONSENT_KEY).and_then(|json| Consent::from_json(&json).map_err(&report).ok());
+        let draw = || Assignment::draw(&mut SystemEntropy);
+        let assignment = load(ASSIGNMENT_KEY).map_or_else(draw, |json| {
+            Assignment::from_json(&json).unwrap_or_else(|e| {
+                report(e);
+                draw()
+            })
+        });
         let now = js_sys::Date::now();
         let retention = config.retention();
         let expired = retention.expire_profile(&mut profile, now);
@@ -110,6 +130,8 @@ impl Engine {
                 outbox,
                 ledger,
                 controls,
+                consent,
+                assignment,
                 store,
                 scorer: None,
                 known,
@@ -118,6 +140,7 @@ impl Engine {
             persist_pending: Cell::new(false),
             sync_timers: RefCell::new((None, None)),
             sync_in_flight: Cell::new(false),
+            in_flight: RefCell::new(None),
             stopped: Cell::new(false),
         });
         if expired {
@@ -128,7 +151,7 @@ impl Engine {
 
     /// Applies a validated event now and schedules a coalesced write.
     pub fn record(self: &Rc<Self>, event: &Event) {
-        if self.stopped.get() || self.paused() {
+        if self.stopped.get() || !self.personalizing() {
             return;
         }
         self.state
@@ -164,6 +187,11 @@ impl Engine {
         let outbox = (state.outbox != Outbox::new()).then(|| state.outbox.to_json());
         let ledger = (!state.ledger.is_empty()).then(|| state.ledger.to_json());
         let controls = state.controls.paused.then(|| state.controls.to_json());
+        let consent = state.consent.map(|c| c.to_json());
+        // Stored with the first activity, so that a device where nothing was tracked still
+        // holds no Vitrine key at all. Known shortcoming: until then each page load draws
+        // anew, so a visitor who never acts can see either arm from one page to the next.
+        let assignment = profile.is_some().then(|| state.assignment.to_json());
         // Every write happens: the one that moves the store to memory must not skip others.
         let mut moved = None;
         for (suffix, value) in [
@@ -171,6 +199,8 @@ impl Engine {
             (OUTBOX_KEY, outbox),
             (LEDGER_KEY, ledger),
             (CONTROLS_KEY, controls),
+            (CONSENT_KEY, consent),
+            (ASSIGNMENT_KEY, assignment),
         ] {
             let key = key(&self.config, suffix);
             match value {
@@ -219,7 +249,11 @@ impl Engine {
         let Some(url) = self.config.sync_url.clone() else {
             return Err(make("no_sync_url", "sync needs the `syncUrl` option"));
         };
-        if self.stopped.get() || self.paused() || self.sync_in_flight.get() {
+        if self.stopped.get()
+            || self.paused()
+            || self.sync_in_flight.get()
+            || !self.consent_decision().sync_allowed
+        {
             return Ok(false);
         }
         self.sync_in_flight.set(true);
@@ -227,44 +261,72 @@ impl Engine {
             self.sync_in_flight.set(false);
             return Ok(false);
         };
-        let delivery = transport::post(&url, &batch.to_json()).await;
-        {
-            // An erase while the request was out (here or in another tab) emptied the outbox
-            // and the ledger: the answer then belongs to nothing that is still kept.
-            let mut state = self.state.borrow_mut();
-            if state.outbox.pending().map(|p| &p.batch_id) == Some(&batch.batch_id) {
-                state.outbox.record(&batch.batch_id, delivery);
-                let now = js_sys::Date::now();
-                state.ledger.record(&batch, Transport::Fetch, delivery, now);
-            }
-        }
-        self.persist_now();
+        let controller = web_sys::AbortController::new().ok();
+        let signal = controller.as_ref().map(|c| c.signal());
+        *self.in_flight.borrow_mut() = controller;
+        let delivery = transport::post(&url, &batch.to_json(), signal.as_ref()).await;
+        self.in_flight.borrow_mut().take();
+        self.settle(&batch, Transport::Fetch, delivery);
         self.sync_in_flight.set(false);
         Ok(self.state.borrow().outbox.pending().is_none())
     }
 
-    /// On page hide: persist, and hand the due batch to `sendBeacon`.
-    pub fn on_hide(&self) {
-        self.persist_now();
-        let Some(url) = self.config.sync_url.as_deref() else {
-            return;
-        };
-        if self.sync_in_flight.get() || self.paused() {
-            return; // a keepalive fetch is carrying the batch already, or sync is paused
-        }
-        let Some(batch) = self.due_batch() else {
-            return;
-        };
-        // Refused (the page-wide beacon quota is full): the batch stays for the next page.
-        if transport::beacon(url, &batch.to_json()) {
+    /// Records what became of one send, in the outbox and the ledger, and writes them.
+    fn settle(&self, batch: &SignalBatch, transport: Transport, delivery: Delivery) {
+        {
+            // An erase or a revoked consent while the request was out (here or in another
+            // tab) emptied the queue: the answer then belongs to nothing that is still kept.
             let mut state = self.state.borrow_mut();
-            state.outbox.record(&batch.batch_id, Delivery::Beaconed);
-            let now = js_sys::Date::now();
-            state
-                .ledger
-                .record(&batch, Transport::Beacon, Delivery::Beaconed, now);
+            if state.outbox.holds(&batch.batch_id) {
+                let now = js_sys::Date::now();
+                let backoff = self.config.sync().backoff;
+                let jitter = SystemEntropy.uniform();
+                state
+                    .outbox
+                    .record(&batch.batch_id, delivery, now, jitter, &backoff);
+                state.ledger.record(batch, transport, delivery, now);
+            }
         }
         self.persist_now();
+    }
+
+    /// On page hide: persist, and hand every due batch to `sendBeacon`, one beacon per batch
+    /// so that each stays far below the page-wide 64 KB quota. A beacon the browser refuses
+    /// (the page has used the quota) goes by keepalive `fetch` instead; its answer is recorded
+    /// if the page lives long enough to hear it, and otherwise the batch stays queued, under
+    /// the same id, for the next page.
+    pub fn on_hide(self: &Rc<Self>) {
+        self.persist_now();
+        let Some(url) = self.config.sync_url.clone() else {
+            return;
+        };
+        if self.sync_in_flight.get() || self.paused() || !self.consent_decision().sync_allowed {
+            return; // a keepalive fetch is carrying a batch already, or sync is off
+        }
+        // Builds the day's batch if one is due; the loop below sends it with the others.
+        let _ = self.due_batch();
+        let now = js_sys::Date::now();
+        let due: Vec<SignalBatch> = {
+            let state = self.state.borrow();
+            state
+                .outbox
+                .queued()
+                .filter(|q| q.next_attempt_ms <= now || now < q.built_ms)
+                .map(|q| q.batch.clone())
+                .collect()
+        };
+        for batch in due {
+            if transport::beacon(&url, &batch.to_json()) {
+                self.settle(&batch, Transport::Beacon, Delivery::Beaconed);
+                continue;
+            }
+            let engine = Rc::clone(self);
+            let url = url.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let delivery = transport::post(&url, &batch.to_json(), None).await;
+                engine.settle(&batch, Transport::Fetch, delivery);
+            });
+        }
     }
 
     /// Forgets everything Vitrine keeps, here and in storage: every key under the prefix.
@@ -289,12 +351,83 @@ impl Engine {
         state.outbox = Outbox::new();
         state.ledger = Ledger::default();
         state.controls = Controls::default();
+        state.consent = None;
+        state.assignment = Assignment::draw(&mut SystemEntropy);
         state.known.clear();
     }
 
     /// Whether the shopper paused personalization.
     pub fn paused(&self) -> bool {
         self.state.borrow().controls.paused
+    }
+
+    /// The consent rules applied to the stored choice and the browser's GPC signal, now.
+    pub fn consent_decision(&self) -> Decision {
+        let choice = self.state.borrow().consent.map(|c| c.choice);
+        self.config
+            .consent_policy()
+            .decide(choice, transport::global_privacy_control())
+    }
+
+    /// Whether tracking and re-ranking run: not paused, and either sync is allowed or the
+    /// store chose to personalize without consent.
+    pub fn personalizing(&self) -> bool {
+        !self.paused()
+            && (self.config.personalize_without_consent || self.consent_decision().sync_allowed)
+    }
+
+    /// The shopper's experiment arm.
+    pub fn arm(&self) -> Arm {
+        self.state.borrow().assignment.arm(self.config.holdout)
+    }
+
+    /// Notes a widget funnel stage for the next batch, when there will be one.
+    pub fn reach(&self, stage: FunnelStage) {
+        if self.stopped.get() || self.config.sync_url.is_none() || !self.personalizing() {
+            return;
+        }
+        if !self.consent_decision().sync_allowed {
+            return; // nothing collected for a batch that may not be sent
+        }
+        self.state.borrow_mut().outbox.reach(stage);
+    }
+
+    /// Adopts a consent choice another tab stored (`None`: removed). A revoke there purges
+    /// this tab's copy of the queue and aborts its request too.
+    pub fn adopt_consent(&self, json: Option<&str>) {
+        let consent = json.and_then(|j| Consent::from_json(j).ok());
+        let revoked = consent.is_some_and(|c| c.choice == Choice::Revoked);
+        {
+            let mut state = self.state.borrow_mut();
+            state.consent = consent;
+            if revoked {
+                state.outbox.purge();
+            }
+        }
+        if revoked {
+            if let Some(controller) = self.in_flight.borrow_mut().take() {
+                controller.abort();
+            }
+        }
+    }
+
+    /// Stores the shopper's consent choice. Revoking stops sync at once: the fetch in flight
+    /// is aborted, the queue and the funnel stage are purged, and nothing is sent until
+    /// consent is granted again.
+    pub fn set_consent(&self, choice: Choice) {
+        {
+            let mut state = self.state.borrow_mut();
+            state.consent = Some(Consent::new(choice, js_sys::Date::now()));
+            if choice == Choice::Revoked {
+                state.outbox.purge();
+            }
+        }
+        if choice == Choice::Revoked {
+            if let Some(controller) = self.in_flight.borrow_mut().take() {
+                controller.abort();
+            }
+        }
+        self.persist_now();
     }
 
     /// Pauses or resumes: tracking, ranking and sync stop while paused; the choice is stored.
@@ -333,11 +466,15 @@ impl Engine {
         let batch = {
             let mut state = self.state.borrow_mut();
             let State {
-                profile, outbox, ..
+                profile,
+                outbox,
+                assignment,
+                ..
             } = &mut *state;
             let now = js_sys::Date::now();
+            let arm = assignment.arm(self.config.holdout);
             outbox
-                .next_batch(profile, now, &self.config.sync(), &mut SystemEntropy)
+                .next_batch(profile, arm, now, &self.config.sync(), &mut SystemEntropy)
                 .cloned()
         };
         if batch.is_some() {
@@ -346,8 +483,7 @@ impl Engine {
         // That write may have found the profile erased by another tab, and forgotten the
         // batch built from it: then nothing is sent.
         let state = self.state.borrow();
-        let pending = state.outbox.pending().map(|p| &p.batch_id);
-        batch.filter(|b| pending == Some(&b.batch_id))
+        batch.filter(|b| state.outbox.holds(&b.batch_id))
     }
 
     /// Stops timers and further tracking, after one last write.
@@ -386,7 +522,14 @@ impl Engine {
 }
 
 /// The records the engine stores, by key suffix.
-const RECORDS: [&str; 4] = [PROFILE_KEY, OUTBOX_KEY, LEDGER_KEY, CONTROLS_KEY];
+const RECORDS: [&str; 6] = [
+    PROFILE_KEY,
+    OUTBOX_KEY,
+    LEDGER_KEY,
+    CONTROLS_KEY,
+    CONSENT_KEY,
+    ASSIGNMENT_KEY,
+];
 
 /// The full storage key of a record: `<storagePrefix>.<suffix>`.
 pub fn key(config: &Config, suffix: &str) -> String {

@@ -24,7 +24,10 @@ use self::config::Config;
 use self::engine::Engine;
 use self::error::{make, to_js, Reporter};
 use self::tabs::Tabs;
+use crate::consent::Choice;
 use crate::event::Event;
+use crate::funnel::FunnelStage;
+use crate::signals::Arm;
 
 /// A running Vitrine instance in one page.
 #[wasm_bindgen]
@@ -91,33 +94,91 @@ impl Vitrine {
     /// Re-ranks one widget container and returns an explanation per item. On failure the
     /// widget keeps its server order, is marked `fallback`, and the error is thrown.
     /// While paused it keeps the server order, marks the widget `fallback` and returns `null`.
+    /// A shopper in the holdout arm keeps the server order, the widget is marked `holdout`
+    /// and every explanation's signal is `holdout`. Without sync consent, and unless the store
+    /// set `personalizeWithoutConsent`, it behaves as paused.
     pub fn rerank(&self, container: &web_sys::Element) -> Result<JsValue, JsValue> {
-        if self.engine.paused() {
+        if !self.engine.personalizing() {
             widgets::restore_server_order(container);
             return Ok(JsValue::NULL);
         }
-        let ranking = widgets::rerank(&self.engine, container).map_err(|e| to_js(&e))?;
-        to_plain(&ranking.explanations)
+        let explanations = if self.engine.arm() == Arm::Holdout {
+            widgets::serve_holdout(container).map_err(|e| to_js(&e))?
+        } else {
+            widgets::rerank(&self.engine, container)
+                .map_err(|e| to_js(&e))?
+                .explanations
+        };
+        self.engine.reach(FunnelStage::Impression);
+        to_plain(&explanations)
     }
 
     /// Re-ranks every `[data-vitrine-widget]` in the document; errors go to `onError`.
     /// Returns how many widgets were ranked.
     #[wasm_bindgen(js_name = rerankAll)]
     pub fn rerank_all(&self) -> u32 {
-        if self.engine.paused() {
+        if !self.engine.personalizing() {
             widgets::all_widgets()
                 .iter()
                 .for_each(widgets::restore_server_order);
             return 0;
         }
+        let holdout = self.engine.arm() == Arm::Holdout;
         let mut ranked = 0;
         for container in widgets::all_widgets() {
-            match widgets::rerank(&self.engine, &container) {
-                Ok(_) => ranked += 1,
+            let served = if holdout {
+                widgets::serve_holdout(&container).map(|_| ())
+            } else {
+                widgets::rerank(&self.engine, &container).map(|_| ())
+            };
+            match served {
+                Ok(()) => {
+                    ranked += 1;
+                    self.engine.reach(FunnelStage::Impression);
+                }
                 Err(e) => self.engine.reporter.report_error(&e),
             }
         }
         ranked
+    }
+
+    /// Grants consent to sync: batches may be built and sent (unless Global Privacy Control
+    /// is on and honoured). The choice is stored.
+    #[wasm_bindgen(js_name = grantConsent)]
+    pub fn grant_consent(&self) {
+        self.engine.set_consent(Choice::Granted);
+    }
+
+    /// Revokes consent to sync: the request in flight is aborted, the queue of unsent
+    /// batches is purged, and nothing is sent until consent is granted again. The choice is
+    /// stored.
+    #[wasm_bindgen(js_name = revokeConsent)]
+    pub fn revoke_consent(&self) {
+        self.engine.set_consent(Choice::Revoked);
+    }
+
+    /// The consent state: `{ syncAllowed, reason, mode, globalPrivacyControl }`, `reason`
+    /// being `granted`, `opt_out_default`, `not_asked`, `revoked` or `global_privacy_control`.
+    pub fn consent(&self) -> Result<JsValue, JsValue> {
+        let decision = self.engine.consent_decision();
+        to_plain(&serde_json::json!({
+            "syncAllowed": decision.sync_allowed,
+            "reason": decision.reason,
+            "mode": self.engine.config.consent,
+            "globalPrivacyControl": transport::global_privacy_control(),
+        }))
+    }
+
+    /// The shopper's segment, 0 to 7: the nearest of the shipped centroids to their profile.
+    /// It is computed here and never sent as is; a batch carries it noised.
+    pub fn segment(&self) -> u8 {
+        crate::segment::segment_of(&self.engine.state.borrow().profile)
+    }
+
+    /// The shopper's experiment arm, `"personalized"` or `"holdout"`: stable on this device.
+    #[wasm_bindgen(getter)]
+    pub fn arm(&self) -> String {
+        self.engine.arm().as_str().to_owned()
     }
 
     /// Marks every widget `fallback`, leaving its server order: used when the model failed.

@@ -13,7 +13,7 @@ use wasm_bindgen::JsValue;
 
 use super::engine::{key, Engine};
 use super::widgets;
-use crate::inventory::{CONTROLS_KEY, PROFILE_KEY};
+use crate::inventory::{CONSENT_KEY, CONTROLS_KEY, PROFILE_KEY};
 
 /// The `storage` listener of one running SDK; dropping it removes it.
 pub struct Tabs {
@@ -44,6 +44,9 @@ pub fn listen(engine: &Rc<Engine>) -> Option<Tabs> {
                         .iter()
                         .for_each(widgets::restore_server_order);
                 }
+            }
+            Some(changed) if changed == key(&engine.config, CONSENT_KEY) => {
+                engine.adopt_consent(new_value.as_deref());
             }
             Some(_) => {}
         }

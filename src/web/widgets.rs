@@ -11,7 +11,7 @@ use super::engine::Engine;
 use crate::error::{Error, Result};
 use crate::event::WidgetKind;
 use crate::features::{self, Candidate};
-use crate::ranker::{self, Ranking, Slot};
+use crate::ranker::{self, Explanation, Ranking, Slot};
 
 /// Re-ranks `container` and marks it `ranked`; on failure restores the server order, marks it
 /// `fallback` and returns the error.
@@ -47,6 +47,30 @@ pub fn restore_server_order(container: &Element) {
     }
     mark_fallback(container);
 }
+
+/// Serves a holdout shopper: the server's order, the widget marked `holdout`, and every item
+/// explained by `holdout`. Tracking goes on as for any shopper.
+pub fn serve_holdout(container: &Element) -> Result<Vec<Explanation>> {
+    let items = dom::items_in_server_order(container).inspect_err(|_| mark_fallback(container))?;
+    let elements: Vec<&Element> = items.iter().map(|(e, _)| e).collect();
+    place(container, &elements).map_err(|e| Error::ModelRuntime(format!("DOM update: {e:?}")))?;
+    let _ = container.set_attribute(dom::STATE, "holdout");
+    Ok(elements
+        .iter()
+        .enumerate()
+        .map(|(position, element)| {
+            let _ = element.set_attribute(dom::SIGNAL, HOLDOUT_SIGNAL);
+            Explanation {
+                server_position: position as u32,
+                position: position as u32,
+                signal: HOLDOUT_SIGNAL,
+            }
+        })
+        .collect())
+}
+
+/// What explains an item's place for a holdout shopper.
+const HOLDOUT_SIGNAL: &str = "holdout";
 
 /// Every widget container in the document.
 pub fn all_widgets() -> Vec<Element> {

@@ -27,8 +27,9 @@ async function freePort() {
 }
 
 /**
- * Starts the release demo server with a private data directory and `extraArgs` (such as
- * `--collector-only`); `stop()` ends it.
+ * Starts the release demo server with a private data directory; `stop()` ends it.
+ * `extraArgs` go to the server as they are (such as `["--fail-signals", "503"]` or
+ * `["--collector-only"]`).
  */
 export async function startDemo(extraArgs = []) {
   const port = await freePort();
@@ -36,7 +37,7 @@ export async function startDemo(extraArgs = []) {
   const binary = join(repo, "target", "release", "vitrine-demo");
   const requestLog = join(dataDir, "requests.jsonl");
   const args = [
-    "--addr", `127.0.0.1:${port}`, "--data-dir", dataDir, "--request-log", requestLog,
+    ...["--addr", `127.0.0.1:${port}`, "--data-dir", dataDir, "--request-log", requestLog],
     ...extraArgs,
   ];
   const child = spawn(binary, args, {

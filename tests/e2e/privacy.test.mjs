@@ -49,7 +49,7 @@ test("after a session, everything stored and sent is declared in the inventory",
   assert.deepEqual(auditStored(stored), []);
   assert.deepEqual(
     vitrineKeys(stored).sort(),
-    ["vitrine.ledger", "vitrine.outbox", "vitrine.profile"],
+    ["vitrine.assignment", "vitrine.ledger", "vitrine.outbox", "vitrine.profile"],
     "the session stored a profile, the budget and the ledger",
   );
   const bodies = env.demo.receivedBodies().slice(receivedBefore);

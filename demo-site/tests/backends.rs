@@ -127,12 +127,11 @@ async fn concurrent_resends_are_stored_once((server, _store): (TestServer, Signa
     // 8 copies of each of 16 batches, all in flight at once: the unique key decides.
     let server = Arc::new(server);
     let mut tasks = tokio::task::JoinSet::new();
-    for copy in 0..8 {
+    for _copy in 0..8 {
         for seed in 0..16 {
             let server = Arc::clone(&server);
             tasks.spawn(async move {
                 let body = simple(100 + seed).to_json();
-                let _ = copy;
                 server.post_signals("application/json", body).await.status
             });
         }

@@ -8,7 +8,7 @@ CARGO ?= cargo
 ADDR ?= 127.0.0.1:8080
 
 .PHONY: help setup sdk demo test test-native test-wasm test-e2e test-model lint model measure eval
-.PHONY: test-package size docs inventory bench segments
+.PHONY: test-package size docs inventory bench segments load simulate
 
 help:
 	@echo "make demo   build everything and serve the demo store on http://$(ADDR)"
@@ -21,6 +21,8 @@ help:
 	@echo "make inventory  rewrite privacy/inventory.json from src/inventory.rs"
 	@echo "make segments  recompute models/segments.json (seeded k-means over REES46 profiles)"
 	@echo "make bench  Vitrine vs onnxruntime-web vs plain JS in Chromium; writes BENCHMARKS.md"
+	@echo "make load   loopback load test of the collector: batches/s, p99, nothing lost"
+	@echo "make simulate  estimate error against ε, 10^4 shoppers drawn from REES46"
 
 setup:
 	@scripts/setup.sh
@@ -121,3 +123,13 @@ bench: sdk
 	cd bench && { cmp -s package-lock.json node_modules/.installed-lock.json || \
 		{ npm ci --no-audit --no-fund && cp package-lock.json node_modules/.installed-lock.json; }; }
 	cd bench && node run.mjs
+
+# Not tests: they print figures (demo-site/COLLECTOR.md). The load test starts the release
+# collector on its own on a free loopback port; LOAD_ARGS="--batches 50000" and so on.
+load:
+	$(CARGO) build --release -p vitrine-demo --bins
+	target/release/vitrine-load $(LOAD_ARGS)
+
+simulate:
+	$(CARGO) build --release -p vitrine-demo --bin vitrine-simulate
+	target/release/vitrine-simulate $(SIMULATE_ARGS)

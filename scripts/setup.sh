@@ -10,6 +10,17 @@ apt_packages=()
 command -v chromium >/dev/null || apt_packages+=(chromium)
 command -v chromedriver >/dev/null || apt_packages+=(chromium-driver)
 command -v brotli >/dev/null || apt_packages+=(brotli)
+# The collector's PostgreSQL backend is tested against a real server that the tests start
+# themselves (demo-site/tests/common/postgres.rs); the package also creates the `postgres`
+# user they run it as when the tests run as root.
+if ! compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null; then
+  apt_packages+=(postgresql)
+  # Only the binaries: no system-wide cluster started on port 5432 by the package.
+  if [[ ! -e /etc/postgresql-common/createcluster.conf ]]; then
+    mkdir -p /etc/postgresql-common
+    echo 'create_main_cluster = false' >/etc/postgresql-common/createcluster.conf
+  fi
+fi
 if ((${#apt_packages[@]})); then
   step "apt: ${apt_packages[*]}"
   export DEBIAN_FRONTEND=noninteractive

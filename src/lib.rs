@@ -40,6 +40,7 @@ pub mod error;
 pub mod event;
 pub mod features;
 pub mod funnel;
+pub mod fuzzing;
 pub mod holdout;
 pub mod inventory;
 pub mod ledger;

@@ -28,7 +28,8 @@ async function freePort() {
 
 /**
  * Starts the release demo server with a private data directory; `stop()` ends it.
- * `extraArgs` go to the server as they are (such as `["--fail-signals", "503"]`).
+ * `extraArgs` go to the server as they are (such as `["--fail-signals", "503"]` or
+ * `["--collector-only"]`).
  */
 export async function startDemo(extraArgs = []) {
   const port = await freePort();
@@ -47,7 +48,8 @@ export async function startDemo(extraArgs = []) {
   for (;;) {
     if (child.exitCode !== null) throw new Error(`demo server exited with ${child.exitCode}`);
     try {
-      const response = await fetch(`${origin}/`);
+      // The collector answers in every mode; the store pages may be switched off.
+      const response = await fetch(`${origin}/v1/signals/count`);
       if (response.ok) break;
     } catch {
       // not listening yet

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // Each test file uses its own part of this.
 
+pub mod postgres;
+
 use std::net::SocketAddr;
 
 use scraper::{ElementRef, Html, Selector};

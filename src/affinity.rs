@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::{Error, Result};
+
 /// One decayed quantity: its value as of `at_ms`.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct Decayed {
@@ -23,6 +25,21 @@ impl Decayed {
     pub fn at(&self, now_ms: f64, half_life_ms: f64) -> f64 {
         let elapsed = (now_ms - self.at_ms).max(0.0);
         self.value * (-elapsed / half_life_ms * std::f64::consts::LN_2).exp()
+    }
+
+    /// Checks a value read from storage: finite, not negative, at a finite time.
+    ///
+    /// # Errors
+    /// [`Error::Corrupt`] naming `name`.
+    pub fn check(&self, name: &str) -> Result<()> {
+        if self.value.is_finite() && self.value >= 0.0 && self.at_ms.is_finite() {
+            Ok(())
+        } else {
+            Err(Error::Corrupt(format!(
+                "profile {name}: weight {} at {} is not a finite, non-negative number",
+                self.value, self.at_ms
+            )))
+        }
     }
 
     /// Adds `amount` at `now_ms`; the result never goes below zero.
@@ -108,6 +125,31 @@ impl AffinityTable {
         let before = self.entries.len();
         self.entries.retain(|_, d| d.at_ms >= cutoff_ms);
         self.entries.len() != before
+    }
+
+    /// Checks a table read from storage against the bounds this code keeps it in: at most
+    /// `capacity` labels of at most `max_label_bytes`, each weight and time finite and the
+    /// weight never negative. `name` names the table in the error.
+    ///
+    /// # Errors
+    /// [`Error::Corrupt`] naming the table and what is out of bounds.
+    pub fn check(&self, name: &str, capacity: usize, max_label_bytes: usize) -> Result<()> {
+        if self.entries.len() > capacity {
+            return Err(Error::Corrupt(format!(
+                "profile {name}: {} labels, at most {capacity} are kept",
+                self.entries.len()
+            )));
+        }
+        for (label, weight) in &self.entries {
+            if label.len() > max_label_bytes {
+                return Err(Error::Corrupt(format!(
+                    "profile {name}: a label of {} bytes, at most {max_label_bytes}",
+                    label.len()
+                )));
+            }
+            weight.check(name)?;
+        }
+        Ok(())
     }
 
     /// How many labels the table holds.

@@ -12,6 +12,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::affinity::Decayed;
+use crate::error::{Error, Result};
 
 /// Visits and actions fade by half over 30 days: "frequency" means recent frequency.
 pub const ENGAGEMENT_HALF_LIFE_MS: f64 = 30.0 * DAY_MS;
@@ -71,6 +72,25 @@ pub struct EngagementEstimate {
 }
 
 impl Engagement {
+    /// Checks state read from storage: every count and time finite, no count negative.
+    ///
+    /// # Errors
+    /// [`Error::Corrupt`] naming the field.
+    pub fn check(&self) -> Result<()> {
+        self.visits.check("engagement.visits")?;
+        self.actions.check("engagement.actions")?;
+        self.commitments.check("engagement.commitments")?;
+        for (name, ms) in [
+            ("previous_visit_end_ms", self.previous_visit_end_ms),
+            ("last_event_ms", self.last_event_ms),
+        ] {
+            if !ms.is_finite() {
+                return Err(Error::Corrupt(format!("profile engagement.{name}: {ms}")));
+            }
+        }
+        Ok(())
+    }
+
     /// Counts one accepted event at `now_ms`; `new_visit` when it starts a session.
     pub fn record(&mut self, action: Action, now_ms: f64, new_visit: bool) {
         let half_life = ENGAGEMENT_HALF_LIFE_MS;

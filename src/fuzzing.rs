@@ -4,7 +4,12 @@
 //! Each entry takes arbitrary bytes and panics only when an invariant breaks: that is what
 //! the fuzzer hunts for. Errors are the expected answer to garbage and are not failures.
 
+use crate::event::Event;
+use crate::profile::Profile;
 use crate::signals::{SignalBatch, MAX_BATCH_BYTES};
+
+/// A time for the events the entries apply: 2026-12-01, any fixed instant would do.
+const FUZZ_NOW_MS: f64 = 1_764_547_200_000.0;
 
 /// Parses bytes as the collector parses a request body. A refusal must be one of the two
 /// kinds the collector answers 400 with; an accepted batch must validate, serialize within
@@ -32,6 +37,60 @@ pub fn collector_parse(data: &[u8]) {
     );
     let again = SignalBatch::parse(json.as_bytes()).expect("an accepted batch parses again");
     assert_eq!(again, batch);
+}
+
+/// Parses bytes as an event from the page (`track`, after the wrapper's JSON). A refusal
+/// must name its field or say the shape is wrong; an accepted event must validate, survive a
+/// JSON round trip unchanged, and leave a profile it is applied to within its bounds.
+pub fn event_parse(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let event = match Event::from_json(text) {
+        Ok(event) => event,
+        Err(error) => {
+            assert!(
+                ["invalid_field", "malformed_input"].contains(&error.code()),
+                "{error}"
+            );
+            return;
+        }
+    };
+    event.validate().expect("an accepted event validates");
+    let json = serde_json::to_string(&event).expect("an event serializes");
+    let again = Event::from_json(&json).expect("an accepted event parses again");
+    assert_eq!(again, event);
+
+    let mut profile = Profile::default();
+    profile.apply(&event, FUZZ_NOW_MS);
+    let stored = profile.to_json();
+    let restored = Profile::from_json(&stored).expect("a profile an event made decodes");
+    assert_eq!(restored, profile);
+}
+
+/// Decodes bytes as the stored profile. Anything but a profile within its bounds must be
+/// refused as corrupt (the SDK then starts afresh and reports it); an accepted profile must
+/// survive a write-and-read round trip, and still decode after one more event.
+pub fn profile_decode(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let mut profile = match Profile::from_json(text) {
+        Ok(profile) => profile,
+        Err(error) => {
+            assert_eq!(error.code(), "corrupt_storage", "{error}");
+            return;
+        }
+    };
+    let again = Profile::from_json(&profile.to_json()).expect("a decoded profile re-decodes");
+    assert_eq!(again, profile);
+
+    let event = Event::from_json(
+        r#"{"type":"product_viewed","product":{"id":"p1","category":"a.b","brand":"c","price":9.5}}"#,
+    )
+    .expect("invariant: the fuzz entry's own event is valid");
+    profile.apply(&event, FUZZ_NOW_MS);
+    Profile::from_json(&profile.to_json()).expect("a decoded profile decodes after an event");
 }
 
 #[cfg(test)]
@@ -64,5 +123,31 @@ mod tests {
             let bytes = std::fs::read(&path).expect("a committed seed");
             assert!(crate::signals::SignalBatch::parse(&bytes).is_ok(), "{name}");
         }
+    }
+
+    #[test]
+    fn event_parse_over_the_seed_corpus() {
+        each_seed("event_parse", super::event_parse);
+        for name in ["viewed.json", "clicked-japanese.json", "cart-emoji.json"] {
+            let text = read_seed("event_parse", name);
+            assert!(crate::event::Event::from_json(&text).is_ok(), "{name}");
+        }
+    }
+
+    #[test]
+    fn profile_decode_over_the_seed_corpus() {
+        each_seed("profile_decode", super::profile_decode);
+        for name in ["schema-2.json", "schema-1.json"] {
+            let text = read_seed("profile_decode", name);
+            assert!(crate::profile::Profile::from_json(&text).is_ok(), "{name}");
+        }
+    }
+
+    fn read_seed(target: &str, name: &str) -> String {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fuzz/seeds")
+            .join(target)
+            .join(name);
+        std::fs::read_to_string(&path).expect("a committed seed")
     }
 }

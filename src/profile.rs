@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::affinity::{AffinityTable, Decayed};
 use crate::engagement::{Action, Engagement, EngagementEstimate};
 use crate::error::{Error, Result};
-use crate::event::{top_category, Event, Product};
+use crate::event::{top_category, Event, Product, MAX_ID_BYTES, MAX_LABEL_BYTES};
 
 /// The version of the stored profile's shape. Bump it, and add a step to [`migrate`],
 /// whenever the serialized form changes.
@@ -339,12 +339,69 @@ impl Profile {
         let value = migrate(value)?;
         let profile: Profile =
             serde_json::from_value(value).map_err(|e| Error::Corrupt(format!("profile: {e}")))?;
-        if !(profile.config.half_life_ms.is_finite() && profile.config.half_life_ms > 0.0) {
+        profile.check_bounds()?;
+        Ok(profile)
+    }
+
+    /// Checks a profile read from storage against the bounds this code keeps it in, so that
+    /// a stored blob edited by hand, or written by a broken build, cannot grow the profile
+    /// past its size budget or feed non-finite numbers into decay.
+    fn check_bounds(&self) -> Result<()> {
+        if !(self.config.half_life_ms.is_finite() && self.config.half_life_ms > 0.0) {
             return Err(Error::Corrupt(
                 "profile half-life is not a positive number".into(),
             ));
         }
-        Ok(profile)
+        if !self.clock_ms.is_finite() {
+            return Err(Error::Corrupt(format!("profile clock: {}", self.clock_ms)));
+        }
+        self.categories
+            .check("categories", CATEGORY_CAPACITY, MAX_LABEL_BYTES)?;
+        self.top_categories
+            .check("top_categories", TOP_CATEGORY_CAPACITY, MAX_LABEL_BYTES)?;
+        self.brands
+            .check("brands", BRAND_CAPACITY, MAX_LABEL_BYTES)?;
+        self.price_bands
+            .check("price_bands", PRICE_BAND_CAPACITY, MAX_LABEL_BYTES)?;
+        self.log_price_sum.check("log_price_sum")?;
+        self.log_price_weight.check("log_price_weight")?;
+        if self.recent.len() > RECENT_CAPACITY || self.cart.len() > CART_CAPACITY {
+            return Err(Error::Corrupt(format!(
+                "profile holds {} recent items and {} cart lines, at most {RECENT_CAPACITY} \
+                 and {CART_CAPACITY}",
+                self.recent.len(),
+                self.cart.len()
+            )));
+        }
+        let ids = self.recent.iter().map(|item| &item.id).chain(&self.cart);
+        if let Some(id) = ids.into_iter().find(|id| id.len() > MAX_ID_BYTES) {
+            return Err(Error::Corrupt(format!(
+                "profile holds an id of {} bytes, at most {MAX_ID_BYTES}",
+                id.len()
+            )));
+        }
+        let labels = self
+            .recent
+            .iter()
+            .flat_map(|item| [&item.category, &item.brand])
+            .flatten();
+        if labels
+            .into_iter()
+            .any(|label| label.len() > MAX_LABEL_BYTES)
+        {
+            return Err(Error::Corrupt(format!(
+                "profile holds a recent item's label over {MAX_LABEL_BYTES} bytes"
+            )));
+        }
+        let times_finite = self.recent.iter().all(|item| item.last_seen_ms.is_finite())
+            && self.session.started_ms.is_finite()
+            && self.session.last_event_ms.is_finite();
+        if !times_finite {
+            return Err(Error::Corrupt(
+                "profile holds a time that is not finite".into(),
+            ));
+        }
+        self.engagement.check()
     }
 
     /// Extends the current session, or starts one; true when it started one.
@@ -581,6 +638,35 @@ mod tests {
         let estimate = migrated.engagement(1e12 + 10.0);
         assert!((estimate.depth - 5.0).abs() < 1e-6, "{estimate:?}");
         assert!(migrated.to_json().contains(r#""schema":2"#));
+    }
+
+    #[test]
+    fn a_stored_profile_past_its_bounds_is_refused_as_corrupt() {
+        let mut p = Profile::default();
+        p.apply(&view("1", "a.b", "c", 5.0), 1e12);
+        let stored: serde_json::Value = serde_json::from_str(&p.to_json()).unwrap();
+
+        let mut too_many = stored.clone();
+        let brands = too_many["brands"]["entries"].as_object_mut().unwrap();
+        for i in 0..=BRAND_CAPACITY {
+            brands.insert(
+                format!("brand {i}"),
+                serde_json::json!({"v": 1.0, "t": 1e12}),
+            );
+        }
+        let error = Profile::from_json(&too_many.to_string()).unwrap_err();
+        assert_eq!(error.code(), "corrupt_storage");
+        assert!(error.to_string().contains("brands"), "{error}");
+
+        let mut negative = stored.clone();
+        negative["categories"]["entries"]["a.b"]["v"] = (-3.0).into();
+        let error = Profile::from_json(&negative.to_string()).unwrap_err();
+        assert!(error.to_string().contains("categories"), "{error}");
+
+        let mut long_id = stored;
+        long_id["cart"] = serde_json::json!(["x".repeat(MAX_ID_BYTES + 1)]);
+        let error = Profile::from_json(&long_id.to_string()).unwrap_err();
+        assert!(error.to_string().contains("id of 129 bytes"), "{error}");
     }
 
     #[test]

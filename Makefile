@@ -8,7 +8,8 @@ CARGO ?= cargo
 ADDR ?= 127.0.0.1:8080
 
 .PHONY: help setup sdk demo test test-native test-wasm test-e2e test-model lint model measure eval
-.PHONY: test-package size docs inventory bench segments load simulate
+.PHONY: test-package size docs inventory bench bench-deps bench-profile sdk-release
+.PHONY: segments load simulate
 
 help:
 	@echo "make demo   build everything and serve the demo store on http://$(ADDR)"
@@ -23,14 +24,30 @@ help:
 	@echo "make bench  Vitrine vs onnxruntime-web vs plain JS in Chromium; writes BENCHMARKS.md"
 	@echo "make load   loopback load test of the collector: batches/s, p99, nothing lost"
 	@echo "make simulate  estimate error against ε, 10^4 shoppers drawn from REES46"
+	@echo "make sdk-release  make sdk, then wasm-opt over the core (slow; cached)"
 
 setup:
 	@scripts/setup.sh
 
-# The SDK: wasm-pack builds the core into js/pkg, tsc wraps it into js/dist.
+# The SDK: wasm-pack builds two modules from this crate into js/pkg, the core (tracking,
+# profile, sync, re-ranking; no model runtime) and the lazily loaded ranker (tract and the
+# model behind one small class); tsc wraps them into js/dist.
+WASM_PACK := wasm-pack build --target web --out-dir js/pkg --release --no-pack
 sdk: setup
-	wasm-pack build --target web --out-dir js/pkg --out-name vitrine --release --no-pack
+	$(WASM_PACK) --out-name vitrine -- --no-default-features
+	$(WASM_PACK) --out-name vitrine_ranker -- --no-default-features --features ranker
 	cd js && npm run build
+
+# The SDK as shipped and benchmarked: `make sdk`, then wasm-opt over the core (a minute the
+# first time; cached by input hash in target/wasm-opt), then the package again.
+sdk-release: sdk bench-deps
+	node scripts/wasm-opt.mjs
+	cd js && node scripts/copy-pkg.mjs
+
+# npm's own node_modules/.package-lock.json never equals the lockfile: keep a copy instead.
+bench-deps:
+	cd bench && { cmp -s package-lock.json node_modules/.installed-lock.json || \
+		{ npm ci --no-audit --no-fund && cp package-lock.json node_modules/.installed-lock.json; }; }
 
 demo: sdk
 	$(CARGO) build --release -p vitrine-demo
@@ -41,6 +58,10 @@ lint: setup
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) clippy --release --lib --tests --target wasm32-unknown-unknown -- -D warnings
+	$(CARGO) clippy --release --lib --target wasm32-unknown-unknown --no-default-features \
+		-- -D warnings
+	$(CARGO) clippy --release --lib --target wasm32-unknown-unknown --no-default-features \
+		--features ranker -- -D warnings
 
 test-native: setup
 	$(CARGO) test --workspace
@@ -117,11 +138,8 @@ segments:
 
 # Side by side in one headless Chromium: not a test, nothing is asserted but the runtimes'
 # agreement. Writes BENCHMARKS.md and target/bench/results.json.
-bench: sdk
+bench: sdk-release
 	$(CARGO) build --release -p vitrine-demo
-	@# npm's own node_modules/.package-lock.json never equals the lockfile: keep a copy instead.
-	cd bench && { cmp -s package-lock.json node_modules/.installed-lock.json || \
-		{ npm ci --no-audit --no-fund && cp package-lock.json node_modules/.installed-lock.json; }; }
 	cd bench && node run.mjs
 
 # Not tests: they print figures (demo-site/COLLECTOR.md). The load test starts the release
@@ -133,3 +151,7 @@ load:
 simulate:
 	$(CARGO) build --release -p vitrine-demo --bin vitrine-simulate
 	target/release/vitrine-simulate $(SIMULATE_ARGS)
+
+# Where a re-rank's time goes: Chromium's sampling profiler over re-ranks of 100 items.
+bench-profile: sdk bench-deps
+	cd bench && node profile.mjs

@@ -6,7 +6,8 @@
 // reports the time per call.
 import * as ort from "/ort/ort.wasm.min.mjs";
 import { start } from "/vitrine/index.js";
-import initGlue from "/vitrine/pkg/vitrine.js";
+import initGlue, { Vitrine as Core } from "/vitrine/pkg/vitrine.js";
+import initRanker, { Ranker } from "/vitrine/pkg/vitrine_ranker.js";
 import { compileForward } from "/bench/forward.mjs";
 import { readOnnx } from "/bench/onnx-model.mjs";
 
@@ -165,14 +166,33 @@ async function runBench() {
     onError: (e) => errors.push(`vitrine (rule): [${e.code}] ${e.message}`),
   });
   await ruleOnly.ready;
-  // The glue module is the one the wrapper initialised: init returns its exports at once.
+  // The glue modules are the ones the wrapper initialised: init returns their exports at once.
   const wasm = await initGlue();
+  const rankerWasm = await initRanker();
   const wasmBytesAfterStart = wasm.memory.buffer.byteLength;
+  const rankerBytesAfterStart = rankerWasm.memory.buffer.byteLength;
   // A shopper with some history, so features have something to say.
   for (const event of trackingEvents(products).slice(0, 40)) {
     vitrine.track(event);
     ruleOnly.track(event);
   }
+
+  // The core the wrapper runs, used bare for the "features + model + blend" rows: its
+  // `benchDecide` reads a widget once, then ranks it over and over without the DOM.
+  const bare = (prefix, withModel) => {
+    const core = new Core({ autoCapture: false, storagePrefix: prefix }, (e) =>
+      errors.push(`vitrine (${prefix}): ${e.message}`),
+    );
+    if (withModel) {
+      // As the wrapper does it: the ranker module scores, the core calls it.
+      const ranker = new Ranker(modelBytes);
+      core.useScorer((rows) => ranker.score(rows));
+    }
+    for (const event of trackingEvents(products).slice(0, 40)) core.track(event);
+    return core;
+  };
+  const modelCore = bare("vitrine-bench-decide", true);
+  const ruleCore = bare("vitrine-bench-decide-rule", false);
 
   ort.env.wasm.wasmPaths = "/ort/";
   ort.env.wasm.numThreads = 1;
@@ -182,6 +202,8 @@ async function runBench() {
 
   const rerank = {};
   const rerankRule = {};
+  const decide = {};
+  const decideRule = {};
   const ortRun = {};
   const plainJs = {};
   const agreement = {};
@@ -194,6 +216,15 @@ async function runBench() {
     const between = async () => widgets.forEach(restoreServerOrder);
     rerank[n] = await measure(rerankWith(vitrine), { maxBatch, between });
     rerankRule[n] = await measure(rerankWith(ruleOnly), { maxBatch, between });
+    // One read per call of `benchDecide`, amortized over `repeats` rankings of it.
+    const repeats = Math.ceil(20_000 / n);
+    const decideWith = async (core) => {
+      const timed = await measure(() => core.benchDecide(widgets[0], repeats));
+      const perRanking = { median_us: timed.median_us / repeats, p95_us: timed.p95_us / repeats };
+      return { ...timed, ...perRanking, repeats };
+    };
+    decide[n] = await decideWith(modelCore);
+    decideRule[n] = await decideWith(ruleCore);
     widgets.forEach((w) => w.remove());
 
     const features = tiled(goldenRows, n);
@@ -226,6 +257,8 @@ async function runBench() {
     goldenRows: goldenRows.length,
     rerank,
     rerankRule,
+    decide,
+    decideRule,
     ort: ortRun,
     plainJs,
     agreement,
@@ -241,6 +274,8 @@ async function runBench() {
     memory: {
       wasm_bytes_after_start: wasmBytesAfterStart,
       wasm_bytes_after_runs: wasm.memory.buffer.byteLength,
+      ranker_wasm_bytes_after_start: rankerBytesAfterStart,
+      ranker_wasm_bytes_after_runs: rankerWasm.memory.buffer.byteLength,
       js_heap_used_bytes: performance.memory?.usedJSHeapSize ?? null,
     },
     timerResolutionUs: timerResolutionUs(),
@@ -249,5 +284,30 @@ async function runBench() {
   };
 }
 
+/** For `bench/profile.mjs`: a started Vitrine with history and one widget of `n` items. */
+let profiled;
+async function prepareProfile(n) {
+  const products = await catalogue();
+  const vitrine = await start({ modelUrl: "/models/ranker.onnx", autoCapture: false });
+  await vitrine.ready;
+  for (const event of trackingEvents(products).slice(0, 40)) vitrine.track(event);
+  profiled = { vitrine, section: widget(products, n, 0) };
+}
+
+/** Re-ranks the prepared widget `calls` times, back in server order before each call. */
+function profileRerank(calls) {
+  const { vitrine, section } = profiled;
+  let spent = 0;
+  for (let i = 0; i < calls; i++) {
+    restoreServerOrder(section);
+    const t = performance.now();
+    if (vitrine.rerank(section) === null) throw new Error("rerank failed");
+    spent += performance.now() - t;
+  }
+  return (spent / calls) * 1000;
+}
+
+window.prepareProfile = prepareProfile;
+window.profileRerank = profileRerank;
 window.runBench = runBench;
 window.benchLoaded = true;

@@ -25,6 +25,8 @@
 //! - [`inventory`]: the declared list of everything stored and sent (the privacy audit).
 //!
 //! The browser glue (`web`, on `wasm32` only) moves data between the page and these modules.
+//! Built with the `ranker` feature instead, the crate is the SDK's second wasm: only the
+//! model runtime behind a small `Ranker` class (`web_ranker`), which the core loads lazily.
 //!
 //! Panic policy: code here panics only on a broken internal invariant, and says so in the
 //! message. Input from a page or a stored blob never panics; it gives an [`Error`]. In the
@@ -53,9 +55,13 @@ pub mod ranker;
 pub mod retention;
 pub mod segment;
 pub mod signals;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", not(feature = "ranker")))]
 mod web;
+#[cfg(all(target_arch = "wasm32", feature = "ranker"))]
+mod web_ranker;
 
 pub use error::{Error, Result};
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", not(feature = "ranker")))]
 pub use web::Vitrine;
+#[cfg(all(target_arch = "wasm32", feature = "ranker"))]
+pub use web_ranker::Ranker;

@@ -10,6 +10,14 @@
 //! default) is adapted rather than refused: it is run on chunks of exactly that many rows,
 //! the last one padded with zeros, so that any candidate count works and each score is the
 //! one the exported graph computes.
+//!
+//! A model with a free batch is run the same way, on plans made concrete for a few batch
+//! sizes (powers of two up to [`LARGEST_PLAN`], the rows padded up to the next one): a plan
+//! with a symbolic batch re-resolves every shape and re-plans its matrix products on each
+//! run, which cost more than the products themselves at these sizes. Each plan keeps its
+//! run state, so a run allocates only its input and output.
+
+use std::cell::RefCell;
 
 use tract_onnx::prelude::*;
 use tract_onnx::tract_hir::infer::Factoid;
@@ -24,11 +32,18 @@ pub const OUTPUT_NAME: &str = "score";
 /// The ONNX metadata key that carries the feature version.
 pub const VERSION_KEY: &str = "vitrine.feature_version";
 
+/// The largest batch a free-batch model gets a plan for; longer lists run in chunks of it.
+pub const LARGEST_PLAN: usize = 1024;
+
 /// A loaded, optimized model ready to score candidates.
 pub struct Scorer {
-    plan: Arc<TypedRunnableModel>,
+    /// The checked model, before its batch is fixed: each plan is made from it.
+    model: InferenceModel,
     /// The batch the model was exported with, when it is fixed.
     fixed_batch: Option<usize>,
+    /// Run states of the concrete plans made so far, by batch size: at most one per power of
+    /// two up to [`LARGEST_PLAN`] (one only, for a fixed-batch model), so memory is bounded.
+    plans: RefCell<Vec<(usize, TypedSimpleState)>>,
 }
 
 impl std::fmt::Debug for Scorer {
@@ -45,7 +60,7 @@ impl Scorer {
     /// [`Error::ModelRuntime`] when tract cannot parse or optimize it (an operator it lacks
     /// is named in the message).
     pub fn from_onnx(bytes: &[u8]) -> Result<Self> {
-        let mut model = tract_onnx::onnx()
+        let model = tract_onnx::onnx()
             .model_for_read(&mut &bytes[..])
             .map_err(|e| Error::ModelRuntime(format!("cannot parse the ONNX model: {e:#}")))?;
 
@@ -54,20 +69,15 @@ impl Scorer {
         check_operators(&model)?;
 
         let fixed_batch = input_batch(&model)?;
-        let fact = match fixed_batch {
-            Some(k) => f32::fact([k, FEATURE_COUNT]),
-            None => f32::fact([model.symbols.sym("N").to_dim(), FEATURE_COUNT.to_dim()]),
+        let scorer = Scorer {
+            model,
+            fixed_batch,
+            plans: RefCell::new(Vec::new()),
         };
-        model.set_input_fact(0, fact.into()).map_err(runtime)?;
-
-        let optimized = model
-            .into_optimized()
-            .map_err(|e| Error::ModelRuntime(format!("cannot prepare the model: {e:#}")))?;
-        check_output_shape(&optimized)?;
-        let plan = optimized
-            .into_runnable()
-            .map_err(|e| Error::ModelRuntime(format!("cannot prepare the model: {e:#}")))?;
-        Ok(Scorer { plan, fixed_batch })
+        // The contract's output check needs a typed model; the plan it makes for the batch a
+        // short list needs is kept, so the first re-rank does not pay for it.
+        scorer.with_plan(fixed_batch.unwrap_or(1), |_| Ok(()))?;
+        Ok(scorer)
     }
 
     /// The batch size the model was exported with, when fixed; `None` for any batch.
@@ -89,44 +99,77 @@ impl Scorer {
             ));
         }
         let n = rows.len() / FEATURE_COUNT;
-        if n == 0 {
-            return Ok(Vec::new());
-        }
-        let scores = match self.fixed_batch {
-            None => self.run(n, rows)?,
-            Some(k) => {
-                let mut scores = Vec::with_capacity(n);
-                let mut padded = vec![0.0; k * FEATURE_COUNT];
-                for chunk in rows.chunks(k * FEATURE_COUNT) {
-                    padded[..chunk.len()].copy_from_slice(chunk);
-                    padded[chunk.len()..].fill(0.0);
-                    let chunk_scores = self.run(k, &padded)?;
-                    scores.extend_from_slice(&chunk_scores[..chunk.len() / FEATURE_COUNT]);
-                }
-                scores
-            }
+        let chunk = match self.fixed_batch {
+            Some(k) => k,
+            None => n.clamp(1, LARGEST_PLAN),
         };
+        let mut scores = Vec::with_capacity(n);
+        for rows in rows.chunks(chunk * FEATURE_COUNT) {
+            let count = rows.len() / FEATURE_COUNT;
+            let batch = self
+                .fixed_batch
+                .unwrap_or_else(|| count.next_power_of_two());
+            let chunk_scores = self.with_plan(batch, |state| run(state, batch, rows))?;
+            scores.extend_from_slice(&chunk_scores[..count]);
+        }
         Ok(scores)
     }
 
-    /// One run of the plan on exactly `n` rows.
-    fn run(&self, n: usize, rows: &[f32]) -> Result<Vec<f32>> {
-        let input = Tensor::from_shape(&[n, FEATURE_COUNT], rows).map_err(runtime)?;
-        let outputs = self.plan.run(tvec!(input.into())).map_err(runtime)?;
-        let scores: Vec<f32> = outputs[0]
-            .to_plain_array_view::<f32>()
-            .map_err(runtime)?
-            .iter()
-            .copied()
-            .collect();
-        if scores.len() != n {
-            return Err(Error::ModelRuntime(format!(
-                "the model returned {} scores for {n} candidates",
-                scores.len()
-            )));
-        }
-        Ok(scores)
+    /// Calls `f` with the run state of the plan for exactly `batch` rows, made on first use.
+    fn with_plan<T>(
+        &self,
+        batch: usize,
+        f: impl FnOnce(&mut TypedSimpleState) -> Result<T>,
+    ) -> Result<T> {
+        let mut plans = self.plans.borrow_mut();
+        let index = match plans.iter().position(|(b, _)| *b == batch) {
+            Some(index) => index,
+            None => {
+                plans.push((batch, self.plan_for(batch)?));
+                plans.len() - 1
+            }
+        };
+        f(&mut plans[index].1)
     }
+
+    /// The model optimized for exactly `batch` rows, with its run state.
+    fn plan_for(&self, batch: usize) -> Result<TypedSimpleState> {
+        let fact = f32::fact([batch, FEATURE_COUNT]);
+        let optimized = self
+            .model
+            .clone()
+            .with_input_fact(0, fact.into())
+            .and_then(|model| model.into_optimized())
+            .map_err(|e| Error::ModelRuntime(format!("cannot prepare the model: {e:#}")))?;
+        check_output_shape(&optimized)?;
+        let plan = optimized
+            .into_runnable()
+            .map_err(|e| Error::ModelRuntime(format!("cannot prepare the model: {e:#}")))?;
+        plan.spawn().map_err(runtime)
+    }
+}
+
+/// One run of a plan for `batch` rows on `rows` (at most `batch` of them; zeros pad the rest).
+fn run(state: &mut TypedSimpleState, batch: usize, rows: &[f32]) -> Result<Vec<f32>> {
+    let mut padded = vec![0.0; batch * FEATURE_COUNT];
+    padded[..rows.len()].copy_from_slice(rows);
+    let input = tract_ndarray::Array2::from_shape_vec((batch, FEATURE_COUNT), padded)
+        .map_err(runtime)?
+        .into_tensor();
+    let outputs = state.run(tvec!(input.into())).map_err(runtime)?;
+    let scores: Vec<f32> = outputs[0]
+        .to_plain_array_view::<f32>()
+        .map_err(runtime)?
+        .iter()
+        .copied()
+        .collect();
+    if scores.len() != batch {
+        return Err(Error::ModelRuntime(format!(
+            "the model returned {} scores for {batch} candidates",
+            scores.len()
+        )));
+    }
+    Ok(scores)
 }
 
 /// The declared input shape must be `[batch, FEATURE_COUNT]`; returns the batch when the

@@ -7,6 +7,8 @@
 //! the last word twice over: pinned (sponsored) items never move, and a brand cap keeps one
 //! brand from filling the top of a list.
 
+use std::collections::VecDeque;
+
 use serde::Serialize;
 
 use crate::features::{index, FEATURE_COUNT};
@@ -111,8 +113,10 @@ pub fn rank(scores: &[f32], features: &[f32], slots: &[Slot<'_>], policy: &Polic
         .collect();
 
     // The free items queue up by blended score; pinned ones wait at their own index.
-    let mut queue: Vec<usize> = (0..n).filter(|&i| !slot(i).pinned).collect();
-    queue.sort_by(|&a, &b| blended[b].total_cmp(&blended[a]).then(a.cmp(&b)));
+    let mut free: Vec<usize> = (0..n).filter(|&i| !slot(i).pinned).collect();
+    free.sort_by(|&a, &b| blended[b].total_cmp(&blended[a]).then(a.cmp(&b)));
+    // Nearly every pick is the head of the queue: a deque makes that O(1), not O(n).
+    let mut queue = VecDeque::from(free);
 
     let mut capped = vec![false; n];
     let mut brand_counts: Vec<(&str, usize)> = Vec::new();
@@ -134,10 +138,12 @@ pub fn rank(scores: &[f32], features: &[f32], slots: &[Slot<'_>], policy: &Polic
                 }
                 _ => 0,
             };
-            for &skipped in &queue[..pick] {
+            for &skipped in queue.range(..pick) {
                 capped[skipped] = true;
             }
-            queue.remove(pick)
+            queue
+                .remove(pick)
+                .expect("invariant: one free item is queued per unpinned position")
         };
         if let (Some(cap), Some(brand)) = (policy.diversity, slot(chosen).brand) {
             if position < cap.depth {

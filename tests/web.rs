@@ -508,3 +508,87 @@ fn opt_in_waits_for_a_grant_and_a_revoke_is_stored() {
     again.erase();
     assert!(storage.get_item("test-consent.consent").unwrap().is_none());
 }
+
+/// A JavaScript function of `rows` (a `Float32Array` of 13 features per item), as the npm
+/// wrapper hands the ranker module's `score` to the core.
+fn js_scorer(body: &str) -> js_sys::Function {
+    js_sys::Function::new_with_args("rows", body)
+}
+
+#[wasm_bindgen_test]
+fn a_javascript_scorer_ranks_and_a_broken_one_leaves_the_server_order() {
+    let vitrine = start("test-js-scorer");
+    // Scores that rise with the server position: the last item comes first.
+    vitrine.use_scorer(js_scorer(
+        "return Float32Array.from({ length: rows.length / 13 }, (_, i) => 10 * i);",
+    ));
+    assert!(vitrine.has_model());
+    let container = widget(&ITEMS);
+    vitrine.rerank(&container).unwrap();
+    assert_eq!(displayed_ids(&container)[0], "5");
+
+    vitrine.use_scorer(js_scorer("return new Float32Array(1);"));
+    let again = widget(&ITEMS);
+    let error = vitrine.rerank(&again).unwrap_err();
+    assert_eq!(code_of(&error), "model_runtime");
+    assert!(
+        message_of(&error).contains("1 scores for 5"),
+        "{}",
+        message_of(&error)
+    );
+    assert_eq!(displayed_ids(&again), ["1", "2", "3", "4", "5"]);
+    assert_eq!(
+        again.get_attribute("data-vitrine-state").as_deref(),
+        Some("fallback")
+    );
+    vitrine.erase();
+    container.remove();
+    again.remove();
+}
+
+#[wasm_bindgen_test]
+fn a_second_ranking_of_a_ranked_widget_moves_no_node() {
+    let vitrine = start("test-moves");
+    vitrine
+        .track(view("x1", "furniture.living_room.sofa", "ikea"))
+        .unwrap();
+    let container = widget(&ITEMS);
+    vitrine.rerank(&container).unwrap();
+    let ranked = displayed_ids(&container);
+    assert_ne!(ranked, ["1", "2", "3", "4", "5"], "ranked first");
+
+    let watch = js_sys::Function::new_with_args(
+        "c",
+        "const o = new MutationObserver(() => {}); \
+         o.observe(c, { childList: true, attributes: true, subtree: true }); return o;",
+    );
+    let observer = watch.call1(&JsValue::NULL, &container).unwrap();
+    vitrine.rerank(&container).unwrap();
+    let take: js_sys::Function = js_sys::Reflect::get(&observer, &"takeRecords".into())
+        .unwrap()
+        .unchecked_into();
+    let records: js_sys::Array = take.call0(&observer).unwrap().unchecked_into();
+    assert_eq!(displayed_ids(&container), ranked);
+    // Only the widget's own `data-vitrine-state`, set again to "ranked".
+    assert_eq!(records.length(), 1, "{:?}", records);
+    vitrine.erase();
+    container.remove();
+}
+
+#[wasm_bindgen_test]
+fn a_value_holding_the_batch_separator_is_read_one_by_one_and_refused_by_name() {
+    let vitrine = start("test-separator");
+    let mut items = ITEMS.to_vec();
+    items[2].2 = "ik\u{1f}=ea";
+    let container = widget(&items);
+    let error = vitrine.rerank(&container).unwrap_err();
+    assert_eq!(code_of(&error), "invalid_field");
+    assert!(
+        message_of(&error).contains("data-vitrine-brand"),
+        "{}",
+        message_of(&error)
+    );
+    assert_eq!(displayed_ids(&container), ["1", "2", "3", "4", "5"]);
+    vitrine.erase();
+    container.remove();
+}

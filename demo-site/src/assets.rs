@@ -34,16 +34,47 @@ pub fn resolve(root: &Path, relative: &str) -> Option<PathBuf> {
     (inside && relative.components().next().is_some()).then(|| root.join(relative))
 }
 
+/// How long a browser may keep a response before asking again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caching {
+    /// Revalidate every time: these files change under a running demo as the SDK and the
+    /// model are rebuilt.
+    Revalidate,
+    /// A year, never revalidated: the URL names the content (the SDK asks for its wasm with
+    /// `?v=<content hash>`), so a rebuilt file comes at a new URL.
+    Immutable,
+}
+
+impl Caching {
+    /// An SDK file's caching: immutable for a wasm file asked for by version, else
+    /// revalidated.
+    pub fn for_sdk_file(relative: &str, query: Option<&str>) -> Caching {
+        let versioned = query.is_some_and(|q| q.split('&').any(|p| p.starts_with("v=")));
+        if versioned && relative.ends_with(".wasm") {
+            Caching::Immutable
+        } else {
+            Caching::Revalidate
+        }
+    }
+
+    fn header(self) -> HeaderValue {
+        HeaderValue::from_static(match self {
+            Caching::Revalidate => "no-cache",
+            Caching::Immutable => "public, max-age=31536000, immutable",
+        })
+    }
+}
+
 /// Serves `relative` from `root` with its content type, or 404.
-pub async fn serve_from(root: &Path, relative: &str) -> Response {
+pub async fn serve_from(root: &Path, relative: &str, caching: Caching) -> Response {
     match resolve(root, relative) {
-        Some(path) => serve_file(&path, content_type(&path)).await,
+        Some(path) => serve_file(&path, content_type(&path), caching).await,
         None => not_found(),
     }
 }
 
 /// Serves one file with the given content type, or 404 when it is missing (or a folder).
-pub async fn serve_file(path: &Path, content_type: &'static str) -> Response {
+pub async fn serve_file(path: &Path, content_type: &'static str, caching: Caching) -> Response {
     match tokio::fs::metadata(path).await {
         Ok(meta) if meta.is_file() => {}
         _ => return not_found(),
@@ -52,9 +83,7 @@ pub async fn serve_file(path: &Path, content_type: &'static str) -> Response {
         Ok(bytes) => {
             let headers = [
                 (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
-                // Revalidate every time: these files change under a running demo as the SDK
-                // and model are rebuilt.
-                (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+                (header::CACHE_CONTROL, caching.header()),
             ];
             (headers, bytes).into_response()
         }
@@ -90,6 +119,18 @@ mod tests {
             content_type(Path::new("ranker.onnx")),
             "application/octet-stream"
         );
+    }
+
+    #[test]
+    fn only_a_versioned_wasm_is_cached_for_good() {
+        let immutable = Caching::for_sdk_file("pkg/vitrine_ranker_bg.wasm", Some("v=3f2a"));
+        assert_eq!(immutable, Caching::Immutable);
+        let unversioned = Caching::for_sdk_file("pkg/vitrine_ranker_bg.wasm", None);
+        assert_eq!(unversioned, Caching::Revalidate);
+        let script = Caching::for_sdk_file("index.js", Some("v=3f2a"));
+        assert_eq!(script, Caching::Revalidate);
+        let other = Caching::for_sdk_file("pkg/vitrine_bg.wasm", Some("version=1"));
+        assert_eq!(other, Caching::Revalidate);
     }
 
     #[test]

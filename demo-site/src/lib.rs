@@ -35,13 +35,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
-use axum::extract::{FromRef, Path, State};
+use axum::extract::{FromRef, Path, RawQuery, State};
 use axum::http::{header, HeaderValue};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use tokio::net::TcpListener;
 
+use crate::assets::Caching;
 use crate::catalogue::Catalogue;
 pub use crate::config::Config;
 use crate::request_log::RequestLog;
@@ -205,20 +206,31 @@ fn collector_router(state: CollectorState) -> Router {
         .with_state(state)
 }
 
-async fn sdk_file(State(state): State<AppState>, Path(path): Path<String>) -> Response {
-    assets::serve_from(&state.files.sdk_dir, &path).await
+async fn sdk_file(
+    State(state): State<AppState>,
+    Path(path): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let caching = Caching::for_sdk_file(&path, query.as_deref());
+    assets::serve_from(&state.files.sdk_dir, &path, caching).await
 }
 
 async fn static_file(State(state): State<CollectorState>, Path(path): Path<String>) -> Response {
-    assets::serve_from(&state.files.static_dir, &path).await
+    assets::serve_from(&state.files.static_dir, &path, Caching::Revalidate).await
 }
 
 async fn chart_js_file(State(state): State<CollectorState>) -> Response {
-    assets::serve_file(&state.files.chart_js, "text/javascript").await
+    assets::serve_file(
+        &state.files.chart_js,
+        "text/javascript",
+        Caching::Revalidate,
+    )
+    .await
 }
 
 async fn model_file(State(state): State<AppState>) -> Response {
-    assets::serve_file(&state.files.model, "application/octet-stream").await
+    let octets = "application/octet-stream";
+    assets::serve_file(&state.files.model, octets, Caching::Revalidate).await
 }
 
 async fn security_headers(mut response: Response) -> Response {

@@ -1,6 +1,7 @@
 // Copies the wasm-pack output (js/pkg) into the package's dist folder, so that `dist` is the
 // whole published package and `import "./pkg/vitrine.js"` resolves beside index.js.
-import { cpSync, existsSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -16,3 +17,16 @@ cpSync(from, to, {
   recursive: true,
   filter: (path) => !path.endsWith(".gitignore") && !path.endsWith("package.json"),
 });
+
+// The ranker wasm is asked for by content hash (`?v=`), so that a server may cache it for
+// good and a rebuilt one still arrives: the hash goes into dist/ranker-version.js.
+const ranker = readFileSync(join(to, "vitrine_ranker_bg.wasm"));
+const hash = createHash("sha256").update(ranker).digest("hex").slice(0, 16);
+const version = join(root, "dist", "ranker-version.js");
+const compiled = readFileSync(version, "utf8");
+const written = compiled.replace(/(RANKER_VERSION = )"[^"]*"/, `$1${JSON.stringify(hash)}`);
+if (!written.includes(hash)) {
+  console.error("dist/ranker-version.js: no RANKER_VERSION to fill in");
+  process.exit(1);
+}
+writeFileSync(version, written);

@@ -44,3 +44,16 @@ console.log(`${pack.filename}: ${rows.length} files, tarball ${pack.size} bytes`
 console.log(line({ path: "file", raw: "raw", gzip: "gzip", brotli: "brotli" }));
 for (const row of rows) console.log(line(row));
 console.log(line(total));
+
+// What a page downloads, by module: the start-up path (wrapper entry, the core's glue and
+// snippets, the core wasm) and the model runtime fetched after it. Brotli, the figure issue
+// 7's budgets speak of (80 kB and 1.0 MB).
+const start = new RegExp(
+  "^dist/(index|debug|migration|ranker-version)\\.js$"
+    + "|^dist/pkg/(vitrine\\.js|vitrine_bg\\.wasm|snippets/.*\\.js)$",
+);
+const ranker = /^dist\/pkg\/vitrine_ranker(\.js|_bg\.wasm)$/;
+const brotli = (pattern) =>
+  rows.filter((r) => pattern.test(r.path)).reduce((sum, r) => sum + r.brotli, 0);
+console.log(`start-up path (core): ${brotli(start)} bytes brotli`);
+console.log(`model runtime (ranker): ${brotli(ranker)} bytes brotli`);

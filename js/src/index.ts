@@ -14,7 +14,10 @@
  */
 
 import type { Vitrine as Core } from "./pkg/vitrine.js";
+import type { Ranker } from "./pkg/vitrine_ranker.js";
+import { listenToDataLayer, type DataLayerReport } from "./data-layer.js";
 import { decisionLog, logFallback, logRanking, type DecisionLog } from "./debug.js";
+import { RANKER_VERSION } from "./ranker-version.js";
 
 export { fromGa4, fromSegment } from "./migration.js";
 
@@ -45,6 +48,16 @@ export interface VitrineConfig {
   storagePrefix?: string;
   /** Capture views, clicks and cart actions from `data-vitrine-*` attributes. Default true. */
   autoCapture?: boolean;
+  /**
+   * Take GA4 e-commerce events from the page's `dataLayer`: `true` for `window.dataLayer`
+   * (made an empty array if the page has none yet), or the array itself when it has another
+   * name. Events already in it are taken at start, later ones as they are pushed, in GTM's
+   * shape (`{ event, ecommerce }`) and in gtag.js's, each through {@link fromGa4}. Default
+   * false, because a store that already calls `track` for the same events, or leaves
+   * `autoCapture` on, would count them twice. An entry Vitrine cannot take goes to
+   * `onError`, never into the page's push, in `strict` mode too. `stop()` lets go of it.
+   */
+  dataLayer?: boolean | unknown[];
   /** How long profile changes gather before one write to storage, in ms. Default 1000. */
   persistDelayMs?: number;
   /** Days a stored fact about the shopper is kept; a profile idle that long is deleted.
@@ -82,6 +95,12 @@ export interface VitrineConfig {
    * in a page loads the module; later ones reuse it and ignore this option.
    */
   wasmUrl?: string | URL;
+  /**
+   * Where `vitrine_ranker_bg.wasm` (the model runtime, fetched only with `modelUrl`, beside
+   * the core; tracking never waits for it) is served. Default: beside this module. Serve it
+   * with a long-lived cache header; like `wasmUrl`, only the first load in a page uses it.
+   */
+  rankerUrl?: string | URL;
   /** Make `track` throw on invalid events instead of only reporting them. Default false. */
   strict?: boolean;
   /**
@@ -307,7 +326,16 @@ const CORE_OPTIONS = [
   "retryMaxMs",
 ] as const;
 
-const WRAPPER_OPTIONS = ["modelUrl", "wasmUrl", "strict", "onError", "onEngagement", "debug"];
+const WRAPPER_OPTIONS = [
+  "modelUrl",
+  "wasmUrl",
+  "rankerUrl",
+  "dataLayer",
+  "strict",
+  "onError",
+  "onEngagement",
+  "debug",
+];
 
 /**
  * Starts Vitrine in this page: tracking first, then the model, then re-ranking.
@@ -330,6 +358,11 @@ export async function start(config: VitrineConfig = {}): Promise<VitrineHandle> 
     report(vitrineError("malformed_input", message));
     return inert(timings);
   }
+
+  // The model runtime and the model stream in while the core starts; nothing waits for them
+  // before tracking is ready. Handled here so that a failure is reported once, below.
+  const model = config.modelUrl === undefined ? undefined : loadModel(config, config.modelUrl);
+  model?.catch(() => {});
 
   let core: Core;
   try {
@@ -354,6 +387,15 @@ export async function start(config: VitrineConfig = {}): Promise<VitrineHandle> 
   }
   timings.trackingReady = now();
   log?.(`tracking ready ${(timings.trackingReady - timings.started).toFixed(1)} ms after start`);
+  // Before the first re-rank, so that the events the page pushed while Vitrine loaded count.
+  // Straight to the core: `strict` must not make the page's push throw.
+  const stopListening = config.dataLayer
+    ? listenToDataLayer(
+        (event) => core.track(event),
+        dataLayerReporter(report),
+        config.dataLayer === true ? undefined : config.dataLayer,
+      )
+    : () => {};
   if (config.onEngagement) {
     try {
       config.onEngagement(core.engagement() as Engagement);
@@ -362,40 +404,28 @@ export async function start(config: VitrineConfig = {}): Promise<VitrineHandle> 
     }
   }
 
-  const ready = loadModelAndRerank(core, config, timings, report, log);
-  return handle(core, ready, timings, config, report, log);
+  const ready = loadModelAndRerank(core, model, config, timings, report, log);
+  return handle(core, ready, timings, config, report, log, stopListening);
 }
 
 async function loadModelAndRerank(
   core: Core,
+  model: Promise<Ranker> | undefined,
   config: VitrineConfig,
   timings: Timings,
   report: (e: VitrineError) => void,
   log: DecisionLog,
 ): Promise<void> {
   try {
-    if (config.modelUrl === undefined) {
+    if (model === undefined) {
       log?.("no modelUrl: widgets are ranked by the rule");
     } else {
-      const url = config.modelUrl;
-      const response = await fetch(url, { credentials: "omit" }).catch((e: unknown) => {
-        const why = asVitrineError(e).message;
-        throw vitrineError("network", `modelUrl: ${url} could not be fetched (${why})`);
-      });
-      if (!response.ok) {
-        const got = `${config.modelUrl} answered HTTP ${response.status}`;
-        throw vitrineError("network", `modelUrl: ${got}, expected 200 and the ONNX model`);
-      }
-      const bytes = new Uint8Array(await response.arrayBuffer());
-      try {
-        core.loadModel(bytes);
-      } catch (e) {
-        // The core knows what is wrong with the model, not which option brought it.
-        const error = asVitrineError(e, "model_runtime");
-        throw vitrineError(error.code, `modelUrl: ${config.modelUrl}: ${error.message}`);
-      }
+      const ranker = await model;
+      core.useScorer((rows: Float32Array) => ranker.score(rows));
       timings.modelReady = now();
       log?.(`model ready ${(timings.modelReady - timings.started).toFixed(1)} ms after start`);
+      // Loading the model and ranking the page are two tasks, not one long one.
+      await new Promise((resolve) => setTimeout(resolve, 0));
     }
     rerankAll(core, report, log);
   } catch (e) {
@@ -409,6 +439,56 @@ async function loadModelAndRerank(
   }
   timings.firstRerank = now();
   log?.(`first re-rank done ${(timings.firstRerank - timings.started).toFixed(1)} ms after start`);
+}
+
+/**
+ * The model at `url`, loaded into the model runtime: a second wasm, fetched and compiled
+ * beside the model itself.
+ */
+async function loadModel(config: VitrineConfig, url: string): Promise<Ranker> {
+  const [runtime, bytes] = await Promise.all([loadRanker(config), fetchModel(url)]);
+  try {
+    return new runtime.Ranker(bytes);
+  } catch (e) {
+    // The ranker knows what is wrong with the model, not which option brought it.
+    const error = asVitrineError(e, "model_runtime");
+    throw vitrineError(error.code, `modelUrl: ${url}: ${error.message}`);
+  }
+}
+
+/** The model's bytes from `modelUrl`. */
+async function fetchModel(url: string): Promise<Uint8Array> {
+  const response = await fetch(url, { credentials: "omit" }).catch((e: unknown) => {
+    const why = asVitrineError(e).message;
+    throw vitrineError("network", `modelUrl: ${url} could not be fetched (${why})`);
+  });
+  if (!response.ok) {
+    const got = `${url} answered HTTP ${response.status}`;
+    throw vitrineError("network", `modelUrl: ${got}, expected 200 and the ONNX model`);
+  }
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+/** The model runtime's module, compiled while it streams in; once per page. */
+let rankerModule: Promise<typeof import("./pkg/vitrine_ranker.js")> | undefined;
+
+function loadRanker(config: VitrineConfig): Promise<typeof import("./pkg/vitrine_ranker.js")> {
+  rankerModule ??= (async () => {
+    const url = config.rankerUrl ?? defaultRankerUrl();
+    try {
+      const runtime = await import("./pkg/vitrine_ranker.js");
+      await runtime.default({ module_or_path: url });
+      return runtime;
+    } catch (e) {
+      const why = asVitrineError(e).message;
+      const message = `rankerUrl: ${String(url)} did not load (${why}), `
+        + "expected vitrine_ranker_bg.wasm";
+      throw vitrineError("wasm_unavailable", message);
+    }
+  })();
+  // A failed load may be retried by a later `start`.
+  rankerModule.catch(() => (rankerModule = undefined));
+  return rankerModule;
 }
 
 /**
@@ -450,6 +530,7 @@ function handle(
   config: VitrineConfig,
   report: (e: VitrineError) => void,
   log: DecisionLog,
+  stopListening: () => void,
 ): VitrineHandle {
   // Every call goes through `guard`: whatever the core throws, the page gets a report.
   const guard = <T>(fallback: T, f: () => T): T => {
@@ -509,7 +590,11 @@ function handle(
       return guard(null, () => core.arm as "personalized" | "holdout");
     },
     exportData: () => guard(null, () => core.exportData() as VitrineExport),
-    stop: () => guard(undefined, () => core.stop()),
+    stop: () =>
+      guard(undefined, () => {
+        stopListening();
+        core.stop();
+      }),
   };
 }
 
@@ -555,6 +640,15 @@ function reporter(hook: VitrineConfig["onError"]): (e: VitrineError) => void {
   };
 }
 
+/** The dataLayer listener's failures, as errors that name the option and the GA4 event. */
+function dataLayerReporter(report: (e: VitrineError) => void): DataLayerReport {
+  return (cause, event) => {
+    const error = asVitrineError(cause, "malformed_input");
+    const source = event === undefined ? "dataLayer" : `dataLayer: ${event}`;
+    report(vitrineError(error.code, `${source}: ${error.message}`));
+  };
+}
+
 /** Without wasm, widgets still get their documented state. */
 function markAllFallback(): void {
   if (typeof document === "undefined") return;
@@ -580,6 +674,14 @@ function asVitrineError(e: unknown, code = "internal"): VitrineError {
 
 function defaultWasmUrl(): URL {
   return new URL("./pkg/vitrine_bg.wasm", import.meta.url);
+}
+
+/** Beside this module, by content hash: a server may cache it for good. */
+function defaultRankerUrl(): URL {
+  // A literal first argument, so that bundlers still see and emit the asset.
+  const url = new URL("./pkg/vitrine_ranker_bg.wasm", import.meta.url);
+  url.searchParams.set("v", RANKER_VERSION);
+  return url;
 }
 
 function now(): number {

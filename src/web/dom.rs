@@ -8,6 +8,12 @@ use crate::event::Product;
 
 /// Marks a product element; its value is the product id.
 pub const ITEM: &str = "data-vitrine-item";
+/// An item's product category path.
+pub const CATEGORY: &str = "data-vitrine-category";
+/// An item's brand.
+pub const BRAND: &str = "data-vitrine-brand";
+/// An item's price.
+pub const PRICE: &str = "data-vitrine-price";
 /// Marks a widget container whose items Vitrine may reorder.
 pub const WIDGET: &str = "data-vitrine-widget";
 /// The item's 0-based position in the server's order.
@@ -31,8 +37,23 @@ pub const ACTION: &str = "data-vitrine-action";
 /// # Errors
 /// [`Error::InvalidField`] naming the attribute that is missing or malformed.
 pub fn product_of(element: &Element) -> Result<Product> {
-    let id = element.get_attribute(ITEM).unwrap_or_default();
-    let price = match element.get_attribute("data-vitrine-price") {
+    product_from(
+        element.get_attribute(ITEM).unwrap_or_default(),
+        element.get_attribute(CATEGORY),
+        element.get_attribute(BRAND),
+        element.get_attribute(PRICE).as_deref(),
+    )
+}
+
+/// The product of an item's attribute values (`None`: absent), checked as [`product_of`]
+/// checks them.
+pub fn product_from(
+    id: String,
+    category: Option<String>,
+    brand: Option<String>,
+    price: Option<&str>,
+) -> Result<Product> {
+    let price = match price {
         Some(text) if !text.trim().is_empty() => {
             Some(text.trim().parse::<f64>().map_err(|_| {
                 Error::invalid(
@@ -46,14 +67,46 @@ pub fn product_of(element: &Element) -> Result<Product> {
     };
     let product = Product {
         id,
-        category: non_empty(element.get_attribute("data-vitrine-category")),
-        brand: non_empty(element.get_attribute("data-vitrine-brand")),
+        category: non_empty(category),
+        brand: non_empty(brand),
         price,
     };
     product
         .validate("product")
         .map_err(|e| rename_field(e, "product.", "data-vitrine-"))?;
     Ok(product)
+}
+
+/// An item's `data-vitrine-rank`, or `fallback` (its document position) without one.
+pub fn rank_from(rank: Option<&str>, fallback: u32) -> Result<u32> {
+    match rank {
+        Some(text) => text
+            .trim()
+            .parse::<u32>()
+            .map_err(|_| Error::invalid(RANK, "a 0-based integer position", format!("{text:?}"))),
+        None => Ok(fallback),
+    }
+}
+
+/// Whether an item's `data-vitrine-pinned` value (`None`: absent) pins it.
+pub fn pins(value: Option<&str>) -> bool {
+    value.is_some_and(|value| value.trim() != "false")
+}
+
+/// The attributes [`super::batch::read`] returns, read one call each: the way for a widget
+/// whose values hold the separator that the batch read joins them with.
+pub fn item_fields(container: &Element) -> Vec<Option<String>> {
+    let children = container.children();
+    let mut fields = Vec::new();
+    for child in (0..children.length()).filter_map(|i| children.item(i)) {
+        if !child.has_attribute(ITEM) {
+            continue;
+        }
+        for name in [ITEM, RANK, CATEGORY, BRAND, PRICE, PINNED] {
+            fields.push(child.get_attribute(name));
+        }
+    }
+    fields
 }
 
 /// The product elements of a widget, in the server's order (by `data-vitrine-rank`, then by
@@ -70,23 +123,11 @@ pub fn items_in_server_order(container: &Element) -> Result<Vec<(Element, u32)>>
         if !child.has_attribute(ITEM) {
             continue;
         }
-        let rank = match child.get_attribute(RANK) {
-            Some(text) => text.trim().parse::<u32>().map_err(|_| {
-                Error::invalid(RANK, "a 0-based integer position", format!("{text:?}"))
-            })?,
-            None => items.len() as u32,
-        };
+        let rank = rank_from(child.get_attribute(RANK).as_deref(), items.len() as u32)?;
         items.push((child, rank));
     }
     items.sort_by_key(|(_, rank)| *rank);
     Ok(items)
-}
-
-/// Whether the page pinned this item to its server position.
-pub fn is_pinned(element: &Element) -> bool {
-    element
-        .get_attribute(PINNED)
-        .is_some_and(|value| value.trim() != "false")
 }
 
 /// The nearest ancestor-or-self matching `selector`.

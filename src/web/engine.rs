@@ -15,6 +15,7 @@ use wasm_bindgen::JsValue;
 
 use super::config::Config;
 use super::error::{make, Reporter};
+use super::scoring::Scorer;
 use super::storage::Store;
 use super::transport;
 use crate::consent::{Choice, Consent, Decision};
@@ -31,11 +32,6 @@ use crate::outbox::{Delivery, Outbox};
 use crate::profile::Profile;
 use crate::signals::{Arm, Entropy, SignalBatch, SystemEntropy};
 
-#[cfg(feature = "model")]
-type LoadedScorer = crate::model::Scorer;
-#[cfg(not(feature = "model"))]
-type LoadedScorer = ();
-
 /// What the engine owns that changes.
 pub struct State {
     pub profile: Profile,
@@ -47,7 +43,7 @@ pub struct State {
     /// The holdout draw: kept, so the arm is stable across visits.
     pub assignment: Assignment,
     pub store: Store,
-    pub scorer: Option<LoadedScorer>,
+    pub scorer: Option<Scorer>,
     /// Each record as this tab last read or wrote it. A record this tab never saw is not its
     /// to remove. And when storage has lost a profile this tab saw, another tab erased it:
     /// this tab must not write it back.

@@ -3,12 +3,14 @@
 //! Every exported method catches its own failures and returns them as a `VitrineError` with a
 //! stable `code`; none of them lets a Rust panic or a raw exception reach the page.
 
+mod batch;
 mod capture;
 mod config;
 mod dom;
 mod engine;
 mod error;
 mod json;
+mod scoring;
 mod storage;
 mod tabs;
 mod transport;
@@ -23,6 +25,7 @@ use self::capture::Capture;
 use self::config::Config;
 use self::engine::Engine;
 use self::error::{make, to_js, Reporter};
+use self::scoring::Scorer;
 use self::tabs::Tabs;
 use crate::consent::Choice;
 use crate::event::Event;
@@ -72,7 +75,7 @@ impl Vitrine {
         #[cfg(feature = "model")]
         {
             let scorer = crate::model::Scorer::from_onnx(bytes).map_err(|e| to_js(&e))?;
-            self.engine.state.borrow_mut().scorer = Some(scorer);
+            self.engine.state.borrow_mut().scorer = Some(Scorer::Tract(scorer));
             Ok(())
         }
         #[cfg(not(feature = "model"))]
@@ -83,6 +86,14 @@ impl Vitrine {
                 "this build of Vitrine has no model runtime",
             ))
         }
+    }
+
+    /// Ranks with `score`, the ranker module's scoring function (`Float32Array` of rows of
+    /// 13 features in, one score per row out), instead of the rule: how the npm wrapper hands
+    /// the lazily loaded ranker to the core, which carries no model runtime of its own.
+    #[wasm_bindgen(js_name = useScorer)]
+    pub fn use_scorer(&self, score: js_sys::Function) {
+        self.engine.state.borrow_mut().scorer = Some(Scorer::Js(score));
     }
 
     /// Whether a model is loaded; without one, ranking uses the hand-written affinity rule.
@@ -110,7 +121,24 @@ impl Vitrine {
                 .explanations
         };
         self.engine.reach(FunnelStage::Impression);
-        to_plain(&explanations)
+        // One JSON text and the engine's own parser: building the objects field by field
+        // through the boundary cost more than ranking them.
+        let json =
+            serde_json::to_string(&explanations).map_err(|e| make("internal", &e.to_string()))?;
+        js_sys::JSON::parse(&json)
+    }
+
+    /// For `make bench`, not part of the package's API: reads `container` once, then ranks
+    /// it `times` times without touching the DOM (features, the model or the rule, the
+    /// blend and the policy), so a re-rank's own cost can be told from its DOM work.
+    #[doc(hidden)]
+    #[wasm_bindgen(js_name = benchDecide)]
+    pub fn bench_decide(&self, container: &web_sys::Element, times: u32) -> Result<(), JsValue> {
+        let read = widgets::read(container).map_err(|e| to_js(&e))?;
+        for _ in 0..times {
+            widgets::decide(&self.engine, &read).map_err(|e| to_js(&e))?;
+        }
+        Ok(())
     }
 
     /// Re-ranks every `[data-vitrine-widget]` in the document; errors go to `onError`.

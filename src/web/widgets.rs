@@ -1,13 +1,15 @@
 //! Re-ranking a widget the page rendered: read its items, score them, move them in place.
 //!
-//! The DOM is changed only after everything else succeeded, in one pass of `insertBefore`,
-//! so a failure leaves the server's order exactly as the page rendered it.
+//! The DOM is changed only after everything else succeeded, in one call that moves only the
+//! items whose place changes, so a failure leaves the server's order as the page rendered it.
+//! Reading and writing each cross the wasm boundary once ([`batch`]).
 
 use wasm_bindgen::JsValue;
 use web_sys::Element;
 
-use super::dom;
 use super::engine::Engine;
+use super::scoring::{self, Scorer};
+use super::{batch, dom};
 use crate::error::{Error, Result};
 use crate::event::WidgetKind;
 use crate::features::{self, Candidate};
@@ -86,54 +88,119 @@ pub fn all_widgets() -> Vec<Element> {
         .collect()
 }
 
-fn try_rerank(engine: &Engine, container: &Element) -> Result<Ranking> {
+/// A widget's items as the page rendered them, read once.
+pub struct Read {
+    /// Each item, in the server's order, with its product and server position.
+    candidates: Vec<Candidate>,
+    /// Whether each item (in server order) is pinned.
+    pinned: Vec<bool>,
+    /// Each item's index among the widget's items in document order, in server order.
+    document_index: Vec<u32>,
+}
+
+/// Reads a widget's items and products; the DOM is not changed.
+pub fn read(container: &Element) -> Result<Read> {
     let kind = container.get_attribute(dom::WIDGET).unwrap_or_default();
     WidgetKind::parse(&kind).map_err(|e| rename(e, dom::WIDGET))?;
 
-    let items = dom::items_in_server_order(container)?;
+    let fields = batch::read(container).unwrap_or_else(|| dom::item_fields(container));
+    let items: Vec<&[Option<String>]> = fields.chunks_exact(batch::FIELDS).collect();
+    let mut ranked = Vec::with_capacity(items.len());
+    for (index, item) in items.iter().enumerate() {
+        ranked.push((
+            dom::rank_from(item[1].as_deref(), index as u32)?,
+            index as u32,
+        ));
+    }
+    // Stable: items of equal rank keep their document order.
+    ranked.sort_by_key(|&(rank, _)| rank);
+    let document_index: Vec<u32> = ranked.into_iter().map(|(_, index)| index).collect();
+
     let mut candidates = Vec::with_capacity(items.len());
-    for (position, (element, _)) in items.iter().enumerate() {
-        let product = dom::product_of(element)?;
+    let mut pinned = Vec::with_capacity(items.len());
+    for (position, &index) in document_index.iter().enumerate() {
+        let [id, _, category, brand, price, pin] = items[index as usize] else {
+            unreachable!("chunks of batch::FIELDS");
+        };
+        let product = dom::product_from(
+            id.clone().unwrap_or_default(),
+            category.clone(),
+            brand.clone(),
+            price.as_deref(),
+        )?;
         candidates.push(Candidate {
             product,
             server_position: position as u32,
         });
+        pinned.push(dom::pins(pin.as_deref()));
     }
+    Ok(Read {
+        candidates,
+        pinned,
+        document_index,
+    })
+}
 
+/// The ranking of read items: features from the profile, the model (or the rule), the
+/// blend with the server order and the policy. No DOM access.
+pub fn decide(engine: &Engine, read: &Read) -> Result<Ranking> {
     let state = engine.state.borrow();
-    let rows = features::extract(&state.profile, &candidates, js_sys::Date::now());
-    let scores = score(state.scorer.as_ref(), &rows)?;
-    drop(state);
-    let slots: Vec<Slot<'_>> = items
+    let rows = features::extract(&state.profile, &read.candidates, js_sys::Date::now());
+    let scores = match &state.scorer {
+        // A JavaScript scorer is called with the state released: it is not ours, and must be
+        // free to call back into this instance.
+        Some(Scorer::Js(function)) => {
+            let function = function.clone();
+            drop(state);
+            scoring::score_js(&function, &rows)?
+        }
+        scorer => score(scorer.as_ref(), &rows)?,
+    };
+    let slots: Vec<Slot<'_>> = read
+        .candidates
         .iter()
-        .zip(&candidates)
-        .map(|((element, _), candidate)| Slot {
+        .zip(&read.pinned)
+        .map(|(candidate, &pinned)| Slot {
             brand: candidate.product.brand.as_deref(),
-            pinned: dom::is_pinned(element),
+            pinned,
         })
         .collect();
-    let ranking = ranker::rank(&scores, &rows, &slots, &engine.config.policy());
+    Ok(ranker::rank(
+        &scores,
+        &rows,
+        &slots,
+        &engine.config.policy(),
+    ))
+}
 
-    let ordered: Vec<&Element> = ranking.order.iter().map(|&i| &items[i].0).collect();
-    place(container, &ordered).map_err(|e| Error::ModelRuntime(format!("DOM update: {e:?}")))?;
-    for explanation in &ranking.explanations {
-        let element = &items[explanation.server_position as usize].0;
-        let _ = element.set_attribute(dom::SIGNAL, explanation.signal);
-    }
+fn try_rerank(engine: &Engine, container: &Element) -> Result<Ranking> {
+    let read = read(container)?;
+    let ranking = decide(engine, &read)?;
+    write(container, &read, &ranking)
+        .map_err(|e| Error::ModelRuntime(format!("DOM update: {e:?}")))?;
     Ok(ranking)
 }
 
-#[cfg(feature = "model")]
-fn score(scorer: Option<&crate::model::Scorer>, rows: &[f32]) -> Result<Vec<f32>> {
+/// Moves the items into `ranking`'s order and marks each with its signal.
+fn write(container: &Element, read: &Read, ranking: &Ranking) -> std::result::Result<(), JsValue> {
+    let order: Vec<u32> = ranking
+        .order
+        .iter()
+        .map(|&i| read.document_index[i])
+        .collect();
+    let mut signals = vec![""; read.document_index.len()];
+    for explanation in &ranking.explanations {
+        let index = read.document_index[explanation.server_position as usize];
+        signals[index as usize] = explanation.signal;
+    }
+    batch::place(container, &order, &signals, dom::SIGNAL)
+}
+
+fn score(scorer: Option<&Scorer>, rows: &[f32]) -> Result<Vec<f32>> {
     match scorer {
         Some(scorer) => scorer.score(rows),
         None => Ok(ranker::rule_scores(rows)),
     }
-}
-
-#[cfg(not(feature = "model"))]
-fn score(_scorer: Option<&()>, rows: &[f32]) -> Result<Vec<f32>> {
-    Ok(ranker::rule_scores(rows))
 }
 
 /// Puts `ordered` contiguously where the items were, before whatever followed the last one.

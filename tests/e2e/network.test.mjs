@@ -15,6 +15,7 @@ const SDK_ENDPOINTS = new Set([
   "/models/ranker.onnx",
   "/v1/signals",
   "/vitrine/pkg/vitrine_bg.wasm",
+  "/vitrine/pkg/vitrine_ranker_bg.wasm",
 ]);
 /** Requests a page makes by its markup; anything else is made by script. */
 const MARKUP_TYPES = new Set(["document", "stylesheet", "image", "font", "script"]);

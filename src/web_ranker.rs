@@ -1,0 +1,44 @@
+//! The ranker module (`wasm32` with the `ranker` feature): tract and the model behind one
+//! small class, and none of the SDK's exports.
+//!
+//! The SDK ships as two wasm files built from this crate. The core (no `model` feature) holds
+//! tracking, the profile, sync and re-ranking, and starts the page; this one holds the model
+//! runtime, is loaded after tracking is ready, and is cached by the browser. The npm wrapper
+//! hands [`Ranker::score`] to the core (`useScorer`), so rows and scores cross as one
+//! `Float32Array` each way.
+
+use wasm_bindgen::prelude::*;
+
+use crate::error::Error;
+use crate::model::Scorer;
+
+/// A model loaded and checked against the feature contract.
+#[wasm_bindgen]
+pub struct Ranker {
+    scorer: Scorer,
+}
+
+#[wasm_bindgen]
+impl Ranker {
+    /// Loads ONNX model bytes; throws a `VitrineError` (`model_contract`, `model_runtime`)
+    /// naming what is wrong with the model.
+    #[wasm_bindgen(constructor)]
+    pub fn new(bytes: &[u8]) -> Result<Ranker, JsValue> {
+        let scorer = Scorer::from_onnx(bytes).map_err(|e| to_js(&e))?;
+        Ok(Ranker { scorer })
+    }
+
+    /// One score per row of `rows` (row-major, 13 features per candidate).
+    pub fn score(&self, rows: &[f32]) -> Result<Vec<f32>, JsValue> {
+        self.scorer.score(rows).map_err(|e| to_js(&e))
+    }
+}
+
+/// The `VitrineError` the core's errors are: an `Error` with a stable `code`.
+fn to_js(error: &Error) -> JsValue {
+    let js = js_sys::Error::new(&error.to_string());
+    js.set_name("VitrineError");
+    // Reflect::set only fails on frozen objects; a fresh Error is not one.
+    let _ = js_sys::Reflect::set(&js, &"code".into(), &error.code().into());
+    js.into()
+}

@@ -1,40 +1,89 @@
-//! Tracking without code: views, clicks and cart actions read from `data-vitrine-*`.
+//! Tracking without code: views, clicks, cart actions, impressions and searches read from
+//! `data-vitrine-*`, in a page that loads once or navigates on the client.
 //!
-//! Every listener is owned by [`Capture`]; dropping it (which `stop()` does) removes them all.
+//! What the page shows counts once per page view, however often it is read: the product of a
+//! product page as one view, a search widget's query as one search (each remembered against
+//! the very element that showed it, so a re-read or a navigation that leaves it in place
+//! counts nothing again), and each widget item as at most one impression ([`Impressions`]).
+//! New content is read as it arrives (a `MutationObserver`), and client-side navigation and
+//! back/forward-cache restores start new views ([`navigation`]).
+//!
+//! Every listener, observer and timer is owned by [`Capture`]; dropping it (which `stop()`
+//! does) removes them all and restores the history methods.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use gloo_events::{EventListener, EventListenerOptions, EventListenerPhase};
-use web_sys::Element;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{Element, MutationObserver, MutationObserverInit};
 
 use super::dom;
 use super::engine::Engine;
+use super::impressions::Impressions;
+use super::navigation::{self, Navigation, ViewStart};
 use crate::event::{Event, WidgetKind};
 use crate::funnel::FunnelStage;
 
-/// The page listeners of one running SDK.
+/// The page watch of one running SDK.
 pub struct Capture {
+    page: Rc<Page>,
+    // Dropped in this order: the history methods are restored before anything else goes.
+    _navigation: Option<Navigation>,
+    _mutations: Option<Mutations>,
     _listeners: Vec<EventListener>,
 }
 
-/// Installs the listeners: clicks (in the capture phase, so that a page stopping propagation
-/// does not hide them) and page hide, which flushes storage and hands the due batch to
-/// `sendBeacon`.
+/// What the current page view has counted.
+struct Page {
+    engine: Rc<Engine>,
+    /// Element → the value it was counted with (a product id, `?` and a query). Weak, so a
+    /// removed element is forgotten with it.
+    counted: RefCell<js_sys::WeakMap>,
+    impressions: Option<Impressions>,
+}
+
+/// A `MutationObserver` and its callback; dropping it disconnects.
+struct Mutations {
+    observer: MutationObserver,
+    _callback: Closure<dyn FnMut()>,
+}
+
+impl Drop for Mutations {
+    fn drop(&mut self) {
+        self.observer.disconnect();
+    }
+}
+
+/// Installs the listeners: page hide, which flushes storage and hands the due batch to
+/// `sendBeacon`, always; with `autoCapture`, clicks (in the capture phase, so that a page
+/// stopping propagation does not hide them), impressions, content that arrives later, and
+/// new page views.
 pub fn install(engine: &Rc<Engine>) -> Option<Capture> {
     let window = web_sys::window()?;
     let document = window.document()?;
-    let passive_capture = EventListenerOptions {
-        phase: EventListenerPhase::Capture,
-        passive: true,
-    };
+    let auto = engine.config.auto_capture;
+    let page = Rc::new(Page {
+        engine: Rc::clone(engine),
+        counted: RefCell::new(js_sys::WeakMap::new()),
+        impressions: if auto {
+            Impressions::start(engine)
+        } else {
+            None
+        },
+    });
 
     let mut listeners = Vec::new();
-    if engine.config.auto_capture {
+    if auto {
         let on_click = Rc::clone(engine);
         listeners.push(EventListener::new_with_options(
             &document,
             "click",
-            passive_capture,
+            EventListenerOptions {
+                phase: EventListenerPhase::Capture,
+                passive: true,
+            },
             move |event| {
                 if let Some(element) = dom::event_element(event) {
                     click(&on_click, &element);
@@ -42,14 +91,20 @@ pub fn install(engine: &Rc<Engine>) -> Option<Capture> {
             },
         ));
     }
-    let on_visibility = Rc::clone(engine);
+    let on_visibility = Rc::clone(&page);
     let doc = document.clone();
     listeners.push(EventListener::new(
         &document,
         "visibilitychange",
         move |_| {
-            if doc.visibility_state() == web_sys::VisibilityState::Hidden {
-                on_visibility.on_hide();
+            let hidden = doc.visibility_state() == web_sys::VisibilityState::Hidden;
+            if hidden {
+                on_visibility.engine.on_hide();
+            }
+            match &on_visibility.impressions {
+                Some(impressions) if hidden => impressions.hidden(),
+                Some(impressions) => impressions.visible(),
+                None => {}
             }
         },
     ));
@@ -57,38 +112,112 @@ pub fn install(engine: &Rc<Engine>) -> Option<Capture> {
     listeners.push(EventListener::new(&window, "pagehide", move |_| {
         on_pagehide.on_hide()
     }));
+
+    let (mutations, navigation) = if auto {
+        let on_view = Rc::clone(&page);
+        (
+            watch_mutations(&document, &page),
+            navigation::watch(move |start| on_view.new_view(start)),
+        )
+    } else {
+        (None, None)
+    };
     Some(Capture {
+        page,
+        _navigation: navigation,
+        _mutations: mutations,
         _listeners: listeners,
     })
 }
 
-/// Records what the page says on load: the product a product page shows, and the search that
-/// produced a results widget.
-pub fn scan_page(engine: &Rc<Engine>) {
-    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
-        return;
-    };
-    if let Ok(Some(detail)) = document.query_selector(&format!("[{}][{}]", dom::ITEM, dom::DETAIL))
-    {
-        match dom::product_of(&detail) {
-            Ok(product) => engine.record(&Event::ProductViewed { product }),
-            Err(e) => engine.reporter.report_error(&e),
-        }
+impl Capture {
+    /// Reads what the page shows now: the product a product page shows, and the search that
+    /// produced a results widget, each unless this view already counted it.
+    pub fn scan(&self) {
+        self.page.scan();
     }
-    let selector = format!("[{}=\"search\"][{}]", dom::WIDGET, dom::QUERY);
-    if let Ok(Some(widget)) = document.query_selector(&selector) {
-        let query = widget.get_attribute(dom::QUERY).unwrap_or_default();
-        let result_count = dom::items_in_server_order(&widget)
-            .ok()
-            .map(|items| items.len() as u32);
-        let event = Event::ProductsSearched {
-            query,
-            result_count,
+}
+
+impl Page {
+    fn scan(&self) {
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+            return;
         };
-        if let Err(e) = engine.track(&event) {
-            engine.reporter.report_error(&e);
+        let engine = &self.engine;
+        let detail = format!("[{}][{}]", dom::ITEM, dom::DETAIL);
+        if let Ok(Some(detail)) = document.query_selector(&detail) {
+            let id = detail.get_attribute(dom::ITEM).unwrap_or_default();
+            if self.first_time(&detail, &id) {
+                match dom::product_of(&detail) {
+                    Ok(product) => engine.record(&Event::ProductViewed { product }),
+                    Err(e) => engine.reporter.report_error(&e),
+                }
+            }
+        }
+        let selector = format!("[{}=\"search\"][{}]", dom::WIDGET, dom::QUERY);
+        if let Ok(Some(widget)) = document.query_selector(&selector) {
+            let query = widget.get_attribute(dom::QUERY).unwrap_or_default();
+            if !self.first_time(&widget, &format!("?{query}")) {
+                return;
+            }
+            let result_count = dom::items_in_server_order(&widget)
+                .ok()
+                .map(|items| items.len() as u32);
+            let event = Event::ProductsSearched {
+                query,
+                result_count,
+            };
+            if let Err(e) = engine.track(&event) {
+                engine.reporter.report_error(&e);
+            }
         }
     }
+
+    /// Whether `element` shows `value` for the first time; remembers that it now has.
+    fn first_time(&self, element: &Element, value: &str) -> bool {
+        let counted = self.counted.borrow();
+        if counted.get(element).as_string().as_deref() == Some(value) {
+            return false;
+        }
+        counted.set(element, &JsValue::from_str(value));
+        true
+    }
+
+    fn new_view(&self, start: ViewStart) {
+        // A restored page shows the very elements it showed before, and they count again.
+        // After a navigation, elements still in place are what the old view showed.
+        if start == ViewStart::Restored {
+            *self.counted.borrow_mut() = js_sys::WeakMap::new();
+        }
+        if let Some(impressions) = &self.impressions {
+            impressions.new_page_view();
+        }
+        self.scan();
+    }
+}
+
+/// Reads the page again whenever items, a product page or a search arrive or change.
+fn watch_mutations(document: &web_sys::Document, page: &Rc<Page>) -> Option<Mutations> {
+    let on_change = Rc::clone(page);
+    let callback = Closure::<dyn FnMut()>::new(move || {
+        if let Some(impressions) = &on_change.impressions {
+            impressions.watch_new_items();
+        }
+        on_change.scan();
+    });
+    let observer = MutationObserver::new(callback.as_ref().unchecked_ref()).ok()?;
+    let options = MutationObserverInit::new();
+    options.set_child_list(true);
+    options.set_subtree(true);
+    let watched = js_sys::Array::of3(&dom::ITEM.into(), &dom::DETAIL.into(), &dom::QUERY.into());
+    options.set_attribute_filter(&watched);
+    observer
+        .observe_with_options(document.document_element()?.as_ref(), &options)
+        .ok()?;
+    Some(Mutations {
+        observer,
+        _callback: callback,
+    })
 }
 
 fn click(engine: &Rc<Engine>, target: &Element) {
@@ -123,7 +252,7 @@ fn click(engine: &Rc<Engine>, target: &Element) {
                 .as_ref()
                 .and_then(|w| w.get_attribute(dom::WIDGET))
                 .and_then(|k| WidgetKind::parse(&k).ok());
-            let position = widget.and_then(|w| displayed_position(&w, &item));
+            let position = widget.and_then(|w| dom::displayed_position(&w, &item));
             Event::ProductClicked {
                 product,
                 widget: kind,
@@ -138,19 +267,4 @@ fn click(engine: &Rc<Engine>, target: &Element) {
         Event::AddedToCart { .. } if in_widget => engine.reach(FunnelStage::CartAdd),
         _ => {}
     }
-}
-
-fn displayed_position(widget: &Element, item: &Element) -> Option<u32> {
-    let children = widget.children();
-    let mut position = 0;
-    for i in 0..children.length() {
-        let child = children.item(i)?;
-        if child.is_same_node(Some(item)) {
-            return Some(position);
-        }
-        if child.has_attribute(dom::ITEM) {
-            position += 1;
-        }
-    }
-    None
 }

@@ -166,3 +166,19 @@ fn rename_field(error: Error, from: &str, to: &str) -> Error {
         other => other,
     }
 }
+
+/// `item`'s 0-based position among the items of `widget` as displayed now.
+pub fn displayed_position(widget: &Element, item: &Element) -> Option<u32> {
+    let children = widget.children();
+    let mut position = 0;
+    for i in 0..children.length() {
+        let child = children.item(i)?;
+        if child.is_same_node(Some(item)) {
+            return Some(position);
+        }
+        if child.has_attribute(ITEM) {
+            position += 1;
+        }
+    }
+    None
+}

@@ -9,7 +9,9 @@ mod config;
 mod dom;
 mod engine;
 mod error;
+mod impressions;
 mod json;
+mod navigation;
 mod scoring;
 mod storage;
 mod tabs;
@@ -50,7 +52,7 @@ impl Vitrine {
         let engine = Engine::start(config, Reporter::new(on_error));
         let capture = capture::install(&engine);
         if engine.config.auto_capture {
-            capture::scan_page(&engine);
+            capture.iter().for_each(Capture::scan);
         }
         engine.start_sync();
         let tabs = tabs::listen(&engine);
@@ -217,9 +219,10 @@ impl Vitrine {
             .for_each(widgets::mark_fallback);
     }
 
-    /// Re-reads the page after a client-side navigation: a product page's view, a search.
+    /// Re-reads the page: a product page's view, a search, each counted once per element
+    /// and value. With `autoCapture` this happens by itself as the page changes.
     pub fn scan(&self) {
-        capture::scan_page(&self.engine);
+        self.capture.iter().for_each(Capture::scan);
     }
 
     /// The local profile as a plain object. It never leaves the device.

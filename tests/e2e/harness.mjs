@@ -75,9 +75,13 @@ export async function startDemo(extraArgs = []) {
   };
 }
 
-/** Debian's Chromium, headless, with its background traffic switched off. */
-export async function launchBrowser(extraArgs = []) {
+/**
+ * Debian's Chromium, headless, with its background traffic switched off. `options` go to
+ * Playwright's launch as they are (such as `ignoreDefaultArgs`).
+ */
+export async function launchBrowser(extraArgs = [], options = {}) {
   return chromium.launch({
+    ...options,
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
     headless: true,
     args: [
@@ -96,13 +100,14 @@ export async function launchBrowser(extraArgs = []) {
 
 /**
  * One demo server and one browser for a test file: started before its first test, stopped
- * after its last. Read `env.demo` and `env.browser` inside the tests.
+ * after its last; `launchOptions` go to `launchBrowser`. Read `env.demo` and `env.browser`
+ * inside the tests.
  */
-export function demoAndBrowser() {
+export function demoAndBrowser(launchOptions = {}) {
   const env = {};
   before(async () => {
     env.demo = await startDemo();
-    env.browser = await launchBrowser();
+    env.browser = await launchBrowser([], launchOptions);
   });
   after(async () => {
     await env.browser?.close();

@@ -129,6 +129,9 @@ test("a second tab does not write its profile back after the first erased", asyn
   const tabB = await context.newPage();
   await tabB.goto(`${env.demo.origin}/product/${product}`);
   await sdkReady(tabB);
+  // Its shelf's impressions (a second on screen) count now, before the erase: after it, tab B
+  // must have nothing to write, so that anything written is the old profile coming back.
+  await tabB.waitForTimeout(1_500);
   await tabA.goto(`${env.demo.origin}/privacy`);
   await sdkReady(tabA);
 

@@ -46,7 +46,11 @@ export interface VitrineConfig {
   halfLifeDays?: number;
   /** Prefix of every storage key Vitrine writes. Default `"vitrine"`. */
   storagePrefix?: string;
-  /** Capture views, clicks and cart actions from `data-vitrine-*` attributes. Default true. */
+  /**
+   * Capture views, clicks, cart actions, searches and impressions (half visible for a
+   * second, once per page view) from `data-vitrine-*` attributes, following client-side
+   * navigation and back/forward-cache restores. Default true.
+   */
   autoCapture?: boolean;
   /**
    * Take GA4 e-commerce events from the page's `dataLayer`: `true` for `window.dataLayer`
@@ -183,7 +187,10 @@ export interface VitrineHandle {
   rerank(container: Element): Explanation[] | null;
   /** Re-ranks every `[data-vitrine-widget]`; returns how many were ranked. */
   rerankAll(): number;
-  /** Re-reads the page after a client-side navigation. */
+  /**
+   * Re-reads the page: a product page's view and a search, each counted once per element
+   * and value. With `autoCapture` on this happens by itself as the page changes.
+   */
   scan(): void;
   /** The local profile as a plain object. It never leaves the device. */
   profile(): unknown;

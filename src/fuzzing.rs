@@ -15,15 +15,11 @@ const FUZZ_NOW_MS: f64 = 1_764_547_200_000.0;
 /// kinds the collector answers 400 with; an accepted batch must validate, serialize within
 /// the size limit and parse back to itself.
 pub fn collector_parse(data: &[u8]) {
-    let batch = match SignalBatch::parse(data) {
-        Ok(batch) => batch,
-        Err(error) => {
-            assert!(
-                ["invalid_field", "malformed_input"].contains(&error.code()),
-                "{error}"
-            );
-            return;
-        }
+    let Some(batch) = accepted(
+        SignalBatch::parse(data),
+        &["invalid_field", "malformed_input"],
+    ) else {
+        return;
     };
     assert!(
         data.len() <= MAX_BATCH_BYTES,
@@ -46,15 +42,11 @@ pub fn event_parse(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let event = match Event::from_json(text) {
-        Ok(event) => event,
-        Err(error) => {
-            assert!(
-                ["invalid_field", "malformed_input"].contains(&error.code()),
-                "{error}"
-            );
-            return;
-        }
+    let Some(event) = accepted(
+        Event::from_json(text),
+        &["invalid_field", "malformed_input"],
+    ) else {
+        return;
     };
     event.validate().expect("an accepted event validates");
     let json = serde_json::to_string(&event).expect("an event serializes");
@@ -75,12 +67,8 @@ pub fn profile_decode(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let mut profile = match Profile::from_json(text) {
-        Ok(profile) => profile,
-        Err(error) => {
-            assert_eq!(error.code(), "corrupt_storage", "{error}");
-            return;
-        }
+    let Some(mut profile) = accepted(Profile::from_json(text), &["corrupt_storage"]) else {
+        return;
     };
     let again = Profile::from_json(&profile.to_json()).expect("a decoded profile re-decodes");
     assert_eq!(again, profile);
@@ -91,6 +79,18 @@ pub fn profile_decode(data: &[u8]) {
     .expect("invariant: the fuzz entry's own event is valid");
     profile.apply(&event, FUZZ_NOW_MS);
     Profile::from_json(&profile.to_json()).expect("a decoded profile decodes after an event");
+}
+
+/// What `parsed` accepted, or `None` once the refusal is checked to be one of `codes`: any
+/// other kind of error is a bug the fuzzer reports.
+fn accepted<T>(parsed: crate::Result<T>, codes: &[&str]) -> Option<T> {
+    match parsed {
+        Ok(value) => Some(value),
+        Err(error) => {
+            assert!(codes.contains(&error.code()), "{error}");
+            None
+        }
+    }
 }
 
 #[cfg(test)]

@@ -19,6 +19,8 @@ pub const MAX_QUANTITY: u32 = 10_000;
 pub const MAX_LINES: usize = 200;
 /// Longest list id (`list_viewed`) we accept, in bytes.
 pub const MAX_LIST_BYTES: usize = 256;
+/// The longest dwell one event may report: an hour.
+pub const MAX_DWELL_SECONDS: f64 = 3600.0;
 
 /// A product as the page describes it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -181,6 +183,16 @@ pub enum Event {
         #[serde(default)]
         position: Option<u32>,
     },
+    /// The shopper spent time on a product's page with the page visible: captured from the
+    /// DOM when a product page is left or hidden (a long visit may give several), or sent by
+    /// the page. Reading a product page for a minute says more than opening it.
+    ProductDwell {
+        /// The product the page is about.
+        product: Product,
+        /// Visible seconds, from more than 0 to 3600.
+        #[serde(deserialize_with = "dwell_seconds")]
+        seconds: f64,
+    },
     /// The shopper opened a category page or another product list.
     ListViewed {
         /// The category path the list shows, if it is a category.
@@ -252,6 +264,14 @@ fn quantity<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u32, D:
     named(deserializer, "quantity", "an integer from 1 to 10000")
 }
 
+fn dwell_seconds<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+    named(
+        deserializer,
+        "seconds",
+        "a number of seconds from more than 0 to 3600",
+    )
+}
+
 fn position<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
     named(deserializer, "position", "an integer ≥ 0")
 }
@@ -291,6 +311,17 @@ impl Event {
                 check_quantity("quantity", *quantity)
             }
             Event::ProductImpression { product, .. } => product.validate("product"),
+            Event::ProductDwell { product, seconds } => {
+                product.validate("product")?;
+                if !(seconds.is_finite() && *seconds > 0.0 && *seconds <= MAX_DWELL_SECONDS) {
+                    return Err(Error::invalid(
+                        "seconds",
+                        "a number of seconds from more than 0 to 3600",
+                        seconds,
+                    ));
+                }
+                Ok(())
+            }
             Event::ListViewed { category, list_id } => {
                 if category.is_none() && list_id.is_none() {
                     return Err(Error::invalid(
@@ -342,7 +373,8 @@ impl Event {
             | Event::ProductClicked { product, .. }
             | Event::AddedToCart { product, .. }
             | Event::RemovedFromCart { product, .. }
-            | Event::ProductImpression { product, .. } => Some(product),
+            | Event::ProductImpression { product, .. }
+            | Event::ProductDwell { product, .. } => Some(product),
             Event::ProductsSearched { .. }
             | Event::ListViewed { .. }
             | Event::CartViewed { .. }

@@ -146,7 +146,7 @@ const LEDGER_FIELDS: [Field; 14] = [
 
 const LAST_REINFORCED: &str = "when that affinity was last reinforced (its weight is as of then)";
 
-const PROFILE_FIELDS: [Field; 43] = [
+const PROFILE_FIELDS: [Field; 46] = [
     field("schema", "version of the profile's shape"),
     field("config.half_life_ms", "how fast interests fade"),
     field(
@@ -197,6 +197,15 @@ const PROFILE_FIELDS: [Field; 43] = [
         "when it was last viewed or clicked",
     ),
     field("recent[].views", "how many times"),
+    field(
+        "writers.tabs.*.seq",
+        "per open tab (a random id, at most 16), the last of its own events this profile holds",
+    ),
+    field("writers.tabs.*.t", "when that event was applied"),
+    field(
+        "recent[].dwell_s",
+        "seconds its product page was visible, summed (absent when none)",
+    ),
     field(
         "cart[]",
         "product ids believed to be in the cart (at most 64)",

@@ -8,6 +8,7 @@
 //! natively:
 //!
 //! - [`event`]: what a shopper did, validated;
+//! - [`event_log`]: a tab's own numbered events, so two tabs merge one profile without loss;
 //! - [`profile`] and [`affinity`]: the bounded, decayed local profile;
 //! - [`engagement`]: recency, frequency and depth of visits, an estimate the page may read;
 //! - [`features`]: profile + candidates → the model's input rows (the feature contract);
@@ -40,6 +41,7 @@ pub mod controls;
 pub mod engagement;
 pub mod error;
 pub mod event;
+pub mod event_log;
 pub mod features;
 pub mod funnel;
 pub mod fuzzing;

@@ -12,6 +12,7 @@ use crate::affinity::{AffinityTable, Decayed};
 use crate::engagement::{Action, Engagement, EngagementEstimate};
 use crate::error::{Error, Result};
 use crate::event::{top_category, Event, Product, MAX_ID_BYTES, MAX_LABEL_BYTES};
+use crate::event_log::Writers;
 
 /// The version of the stored profile's shape. Bump it, and add a step to [`migrate`],
 /// whenever the serialized form changes.
@@ -36,6 +37,10 @@ const REMOVE_WEIGHT: f64 = -2.0;
 const PURCHASE_WEIGHT: f64 = 6.0;
 /// Opening a category page says less than opening a product of it.
 const LIST_WEIGHT: f64 = 0.5;
+/// A minute of reading a product page adds half a view; dwell past ten minutes in one event
+/// adds nothing more, since a tab left open on a page is not interest.
+const DWELL_WEIGHT_PER_MINUTE: f64 = 0.5;
+const DWELL_COUNTED_SECONDS: f64 = 600.0;
 
 /// Tunables for a profile.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -69,6 +74,13 @@ pub struct RecentItem {
     pub last_seen_ms: f64,
     /// How many times it was viewed or clicked.
     pub views: u32,
+    /// Seconds its page was visible, summed over its dwell events.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dwell_s: f64,
+}
+
+fn is_zero(value: &f64) -> bool {
+    *value == 0.0
 }
 
 /// Where the shopper is in the current visit.
@@ -139,6 +151,10 @@ pub struct Profile {
     pub totals: Totals,
     /// Recency, frequency and depth of visits.
     pub engagement: Engagement,
+    /// Per tab, how far into its own events this profile goes: what lets another tab's
+    /// profile be adopted without losing or doubling events (see [`crate::event_log`]).
+    #[serde(default, skip_serializing_if = "Writers::is_empty")]
+    pub writers: Writers,
 }
 
 impl Default for Profile {
@@ -165,6 +181,7 @@ impl Profile {
             session: Session::default(),
             totals: Totals::default(),
             engagement: Engagement::default(),
+            writers: Writers::default(),
         }
     }
 
@@ -218,6 +235,14 @@ impl Profile {
             }
             Event::ProductsSearched { .. } => self.totals.searches += 1,
             Event::ProductImpression { .. } => self.totals.impressions += 1,
+            Event::ProductDwell { product, seconds } => {
+                let minutes = seconds.min(DWELL_COUNTED_SECONDS) / 60.0;
+                self.engage(product, DWELL_WEIGHT_PER_MINUTE * minutes, now);
+                if let Some(item) = self.recent.iter_mut().find(|item| item.id == product.id) {
+                    // Rounded to a tenth: the stored sum reads back as written.
+                    item.dwell_s = ((item.dwell_s + seconds) * 10.0).round() / 10.0;
+                }
+            }
             Event::ListViewed { category, .. } => {
                 self.totals.list_views += 1;
                 if let Some(category) = category {
@@ -393,14 +418,16 @@ impl Profile {
                 "profile holds a recent item's label over {MAX_LABEL_BYTES} bytes"
             )));
         }
-        let times_finite = self.recent.iter().all(|item| item.last_seen_ms.is_finite())
-            && self.session.started_ms.is_finite()
+        let times_finite = self.recent.iter().all(|item| {
+            item.last_seen_ms.is_finite() && item.dwell_s.is_finite() && item.dwell_s >= 0.0
+        }) && self.session.started_ms.is_finite()
             && self.session.last_event_ms.is_finite();
         if !times_finite {
             return Err(Error::Corrupt(
                 "profile holds a time that is not finite".into(),
             ));
         }
+        self.writers.check()?;
         self.engagement.check()
     }
 
@@ -473,9 +500,12 @@ impl Profile {
     }
 
     fn remember(&mut self, product: &Product, now: f64) {
-        let views = match self.recent.iter().position(|item| item.id == product.id) {
-            Some(i) => self.recent.remove(i).map_or(0, |item| item.views),
-            None => 0,
+        let (views, dwell_s) = match self.recent.iter().position(|item| item.id == product.id) {
+            Some(i) => self
+                .recent
+                .remove(i)
+                .map_or((0, 0.0), |item| (item.views, item.dwell_s)),
+            None => (0, 0.0),
         };
         self.recent.push_front(RecentItem {
             id: product.id.clone(),
@@ -483,6 +513,7 @@ impl Profile {
             brand: product.brand.clone(),
             last_seen_ms: now,
             views: views.saturating_add(1),
+            dwell_s,
         });
         self.recent.truncate(RECENT_CAPACITY);
     }
@@ -638,6 +669,35 @@ mod tests {
         let estimate = migrated.engagement(1e12 + 10.0);
         assert!((estimate.depth - 5.0).abs() < 1e-6, "{estimate:?}");
         assert!(migrated.to_json().contains(r#""schema":2"#));
+    }
+
+    #[test]
+    fn dwell_strengthens_the_product_and_sums_on_its_recent_item() {
+        let mut p = Profile::default();
+        let viewed = view("1", "a.b", "c", 5.0);
+        p.apply(&viewed, 1e12);
+        let weight = |p: &Profile| p.categories.weight("a.b", 1e12, p.half_life_ms());
+        let after_view = weight(&p);
+        let product = viewed.product().unwrap().clone();
+
+        let dwell = |seconds| Event::ProductDwell {
+            product: product.clone(),
+            seconds,
+        };
+        p.apply(&dwell(30.0), 1e12);
+        p.apply(&dwell(12.34), 1e12);
+        assert!((weight(&p) - after_view - 0.5 * 42.34 / 60.0).abs() < 1e-9);
+        assert_eq!(p.recent[0].dwell_s, 42.3);
+
+        // A tab left open for an hour counts as ten minutes.
+        let before = weight(&p);
+        p.apply(&dwell(3600.0), 1e12);
+        assert!((weight(&p) - before - 5.0).abs() < 1e-9);
+
+        // Viewing it again keeps its dwell; the stored form reads back as written.
+        p.apply(&viewed, 1e12 + 1.0);
+        assert_eq!(p.recent[0].dwell_s, 3642.3);
+        assert_eq!(Profile::from_json(&p.to_json()).unwrap(), p);
     }
 
     #[test]

@@ -6,6 +6,16 @@ use vitrine::event::Event;
 /// Each bad event, the code it must get, and words its message must contain.
 const CASES: &[(&str, &str, &[&str])] = &[
     (
+        r#"{"type":"product_dwell","product":{"id":"1"},"seconds":0}"#,
+        "invalid_field",
+        &["`seconds`", "from more than 0 to 3600", "got 0"],
+    ),
+    (
+        r#"{"type":"product_dwell","product":{"id":"1"},"seconds":"long"}"#,
+        "malformed_input",
+        &["`seconds`", "from more than 0 to 3600", "got \"long\""],
+    ),
+    (
         r#"{"type":"added_to_cart","product":{"id":"1","price":-3}}"#,
         "invalid_field",
         &["`product.price`", "a finite, non-negative number", "got -3"],

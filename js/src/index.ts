@@ -301,6 +301,7 @@ export type TrackedEvent =
       widget?: "search" | "recommendations" | "cart";
       position?: number;
     }
+  | { type: "product_dwell"; product: Product; seconds: number }
   | { type: "list_viewed"; category?: string; list_id?: string }
   | { type: "cart_viewed"; products?: Product[] }
   | { type: "checkout_started"; products?: Product[]; value?: number }

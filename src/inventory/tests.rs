@@ -43,9 +43,14 @@ fn busy_profile() -> Profile {
             query: "phone".into(),
             result_count: Some(4),
         },
+        Event::ProductDwell {
+            product: product("1"),
+            seconds: 42.0,
+        },
     ];
+    let mut log = crate::event_log::EventLog::new("tab-1".into());
     for (i, event) in events.iter().enumerate() {
-        profile.apply(event, 10.0 * DAY + i as f64);
+        log.record(&mut profile, event, 10.0 * DAY + i as f64);
     }
     profile
 }

@@ -5,6 +5,7 @@
 //! product page as one view, a search widget's query as one search (each remembered against
 //! the very element that showed it, so a re-read or a navigation that leaves it in place
 //! counts nothing again), and each widget item as at most one impression ([`Impressions`]).
+//! A product page's visible time is recorded as dwell ([`Dwell`]).
 //! New content is read as it arrives (a `MutationObserver`), and client-side navigation and
 //! back/forward-cache restores start new views ([`navigation`]).
 //!
@@ -20,6 +21,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{Element, MutationObserver, MutationObserverInit};
 
 use super::dom;
+use super::dwell::Dwell;
 use super::engine::Engine;
 use super::impressions::Impressions;
 use super::navigation::{self, Navigation, ViewStart};
@@ -42,6 +44,7 @@ struct Page {
     /// removed element is forgotten with it.
     counted: RefCell<js_sys::WeakMap>,
     impressions: Option<Impressions>,
+    dwell: Option<Dwell>,
 }
 
 /// A `MutationObserver` and its callback; dropping it disconnects.
@@ -72,6 +75,7 @@ pub fn install(engine: &Rc<Engine>) -> Option<Capture> {
         } else {
             None
         },
+        dwell: auto.then(|| Dwell::new(engine)),
     });
 
     let mut listeners = Vec::new();
@@ -97,20 +101,22 @@ pub fn install(engine: &Rc<Engine>) -> Option<Capture> {
         &document,
         "visibilitychange",
         move |_| {
-            let hidden = doc.visibility_state() == web_sys::VisibilityState::Hidden;
-            if hidden {
-                on_visibility.engine.on_hide();
-            }
-            match &on_visibility.impressions {
-                Some(impressions) if hidden => impressions.hidden(),
-                Some(impressions) => impressions.visible(),
-                None => {}
+            let page = &on_visibility;
+            if doc.visibility_state() == web_sys::VisibilityState::Hidden {
+                // Dwell first, so that the write on hide takes it along.
+                page.dwell.iter().for_each(Dwell::hidden);
+                page.impressions.iter().for_each(Impressions::hidden);
+                page.engine.on_hide();
+            } else {
+                page.dwell.iter().for_each(Dwell::visible);
+                page.impressions.iter().for_each(Impressions::visible);
             }
         },
     ));
-    let on_pagehide = Rc::clone(engine);
+    let on_pagehide = Rc::clone(&page);
     listeners.push(EventListener::new(&window, "pagehide", move |_| {
-        on_pagehide.on_hide()
+        on_pagehide.dwell.iter().for_each(Dwell::end);
+        on_pagehide.engine.on_hide()
     }));
 
     let (mutations, navigation) = if auto {
@@ -128,6 +134,13 @@ pub fn install(engine: &Rc<Engine>) -> Option<Capture> {
         _mutations: mutations,
         _listeners: listeners,
     })
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        // Vitrine stops: the product page's visible time so far is the page's to keep.
+        self.page.dwell.iter().for_each(Dwell::end);
+    }
 }
 
 impl Capture {
@@ -149,7 +162,14 @@ impl Page {
             let id = detail.get_attribute(dom::ITEM).unwrap_or_default();
             if self.first_time(&detail, &id) {
                 match dom::product_of(&detail) {
-                    Ok(product) => engine.record(&Event::ProductViewed { product }),
+                    Ok(product) => {
+                        engine.record(&Event::ProductViewed {
+                            product: product.clone(),
+                        });
+                        self.dwell
+                            .iter()
+                            .for_each(|dwell| dwell.begin(product.clone()));
+                    }
                     Err(e) => engine.reporter.report_error(&e),
                 }
             }
@@ -184,6 +204,7 @@ impl Page {
     }
 
     fn new_view(&self, start: ViewStart) {
+        self.dwell.iter().for_each(Dwell::end);
         // A restored page shows the very elements it showed before, and they count again.
         // After a navigation, elements still in place are what the old view showed.
         if start == ViewStart::Restored {

@@ -182,3 +182,10 @@ pub fn displayed_position(widget: &Element, item: &Element) -> Option<u32> {
     }
     None
 }
+
+/// Whether the tab is in the background, where nothing on the page is seen.
+pub fn tab_hidden() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Hidden)
+}

@@ -22,6 +22,7 @@ use crate::consent::{Choice, Consent, Decision};
 use crate::controls::Controls;
 use crate::error::Error;
 use crate::event::Event;
+use crate::event_log::EventLog;
 use crate::funnel::FunnelStage;
 use crate::holdout::Assignment;
 use crate::inventory::{
@@ -35,6 +36,8 @@ use crate::signals::{Arm, Entropy, SignalBatch, SystemEntropy};
 /// What the engine owns that changes.
 pub struct State {
     pub profile: Profile,
+    /// This tab's own recent events, for merging with what other tabs write.
+    pub log: EventLog,
     pub outbox: Outbox,
     pub ledger: Ledger,
     pub controls: Controls,
@@ -62,6 +65,9 @@ pub struct Engine {
     /// Aborts the fetch in flight, if any: revoking consent must not let it finish.
     in_flight: RefCell<Option<web_sys::AbortController>>,
     stopped: Cell<bool>,
+    /// How many times this tab forgot everything (an erase, here or in another tab): what a
+    /// clock measured across one must not come back as a record.
+    forgotten: Cell<u32>,
 }
 
 impl Engine {
@@ -123,6 +129,7 @@ impl Engine {
             reporter,
             state: RefCell::new(State {
                 profile,
+                log: EventLog::new(tab_id()),
                 outbox,
                 ledger,
                 controls,
@@ -138,6 +145,7 @@ impl Engine {
             sync_in_flight: Cell::new(false),
             in_flight: RefCell::new(None),
             stopped: Cell::new(false),
+            forgotten: Cell::new(0),
         });
         if expired {
             engine.persist_now();
@@ -150,10 +158,10 @@ impl Engine {
         if self.stopped.get() || !self.personalizing() {
             return;
         }
-        self.state
-            .borrow_mut()
-            .profile
-            .apply(event, js_sys::Date::now());
+        let mut state = self.state.borrow_mut();
+        let State { profile, log, .. } = &mut *state;
+        log.record(profile, event, js_sys::Date::now());
+        drop(state);
         self.schedule_persist();
     }
 
@@ -169,10 +177,16 @@ impl Engine {
     pub fn persist_now(&self) {
         let profile_key = key(&self.config, PROFILE_KEY);
         let mut state = self.state.borrow_mut();
-        if state.known.contains_key(PROFILE_KEY) && state.store.get(&profile_key).is_none() {
+        let stored = state.store.get(&profile_key);
+        if state.known.contains_key(PROFILE_KEY) && stored.is_none() {
             drop(state);
             self.forget_in_memory();
             return;
+        }
+        // Another tab wrote since this one last looked, and its `storage` event is still on
+        // its way: merge now rather than write over its events.
+        if let Some(stored) = stored.filter(|s| state.known.get(PROFILE_KEY) != Some(s)) {
+            adopt(&mut state, stored);
         }
         let now = js_sys::Date::now();
         let retention = self.config.retention();
@@ -337,19 +351,35 @@ impl Engine {
         state.store.remove_all();
     }
 
+    /// Another tab wrote `json` as the profile: this tab adopts it with its own events that
+    /// it lacks, and writes the merge soon if there were any.
+    pub fn adopt_profile(self: &Rc<Self>, json: String) {
+        let again = adopt(&mut self.state.borrow_mut(), json);
+        if again > 0 {
+            self.schedule_persist();
+        }
+    }
+
     /// Drops every in-memory record and the pending write, without touching storage: another
     /// tab erased it, or this one is about to.
     pub fn forget_in_memory(&self) {
+        self.forgotten.set(self.forgotten.get().wrapping_add(1));
         self.persist_timer.borrow_mut().take();
         self.persist_pending.set(false);
         let mut state = self.state.borrow_mut();
         state.profile = Profile::new(self.config.profile());
+        state.log.clear();
         state.outbox = Outbox::new();
         state.ledger = Ledger::default();
         state.controls = Controls::default();
         state.consent = None;
         state.assignment = Assignment::draw(&mut SystemEntropy);
         state.known.clear();
+    }
+
+    /// Changes each time this tab forgets everything; see [`Engine::forget_in_memory`].
+    pub fn forgotten(&self) -> u32 {
+        self.forgotten.get()
     }
 
     /// Whether the shopper paused personalization.
@@ -534,4 +564,30 @@ pub fn key(config: &Config, suffix: &str) -> String {
 
 fn ms(value: f64) -> u32 {
     value.clamp(0.0, f64::from(u32::MAX)) as u32
+}
+
+/// Merges `json`, the profile another tab stored, into this tab's state: its profile plus
+/// this tab's events it lacks. Returns how many events were applied again. A stored profile
+/// this code cannot read is left to be written over, as at start.
+fn adopt(state: &mut State, json: String) -> usize {
+    if state.known.get(PROFILE_KEY) == Some(&json) {
+        return 0;
+    }
+    let Ok(stored) = Profile::from_json(&json) else {
+        return 0;
+    };
+    let (merged, again) = state.log.adopt(stored);
+    state.profile = merged;
+    state.known.insert(PROFILE_KEY, json);
+    again
+}
+
+/// A random id for this tab's events (16 hex digits); a fixed one where the browser gives
+/// no randomness, since only tabs that share an id could mistake each other's events.
+fn tab_id() -> String {
+    let mut bytes = [0u8; 8];
+    if getrandom::fill(&mut bytes).is_err() {
+        return "tab".to_owned();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -144,7 +144,7 @@ fn crossed(engine: &Rc<Engine>, seen: &Weak<RefCell<Seen>>, entry: &Intersection
         state.pending.remove(&key);
         return;
     }
-    if state.counted.contains(&key) || state.pending.contains_key(&key) || hidden_tab() {
+    if state.counted.contains(&key) || state.pending.contains_key(&key) || dom::tab_hidden() {
         return;
     }
     let timer = {
@@ -173,7 +173,7 @@ fn shown_long_enough(
         // Dropping the timer that is running this very callback is safe: wasm-bindgen frees
         // a closure dropped mid-call only once the call returns.
         state.pending.remove(&key);
-        if !item.is_connected() || hidden_tab() || !state.counted.insert(key) {
+        if !item.is_connected() || dom::tab_hidden() || !state.counted.insert(key) {
             return;
         }
     }
@@ -199,10 +199,4 @@ fn key_of(item: &Element) -> Option<(String, String)> {
     let widget = item.parent_element()?.get_attribute(dom::WIDGET)?;
     let id = item.get_attribute(dom::ITEM)?;
     Some((widget, id))
-}
-
-fn hidden_tab() -> bool {
-    web_sys::window()
-        .and_then(|w| w.document())
-        .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Hidden)
 }

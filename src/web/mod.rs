@@ -7,6 +7,7 @@ mod batch;
 mod capture;
 mod config;
 mod dom;
+mod dwell;
 mod engine;
 mod error;
 mod impressions;

@@ -1,9 +1,13 @@
-//! Other tabs of the same store: what one tab erases or pauses, every open tab honours.
+//! Other tabs of the same store: what one tab erases or pauses, every open tab honours, and
+//! what one tab records, the others merge.
 //!
 //! The browser fires a `storage` event in every *other* same-origin tab when one changes
 //! localStorage, so the tab that erased needs no message of its own. The event is not
 //! instant: a write racing it is caught by the engine itself, which never writes back a
 //! profile that vanished from storage since it last saw it (see `Engine::persist_now`).
+//! A profile another tab wrote is adopted and merged with this tab's own recent events
+//! (`crate::event_log`), so that both tabs' events count; the `storage` event is the channel
+//! for that too, since it arrives only once the other tab's value is readable here.
 //! A store running from memory shares nothing across tabs, and needs nothing of this.
 
 use std::rc::Rc;
@@ -32,11 +36,10 @@ pub fn listen(engine: &Rc<Engine>) -> Option<Tabs> {
         match changed {
             // `localStorage.clear()` in another tab: everything went.
             None => engine.forget_in_memory(),
-            Some(changed) if changed == key(&engine.config, PROFILE_KEY) => {
-                if new_value.is_none() {
-                    engine.forget_in_memory();
-                }
-            }
+            Some(changed) if changed == key(&engine.config, PROFILE_KEY) => match new_value {
+                None => engine.forget_in_memory(),
+                Some(json) => engine.adopt_profile(json),
+            },
             Some(changed) if changed == key(&engine.config, CONTROLS_KEY) => {
                 engine.adopt_controls(new_value.as_deref());
                 if engine.paused() {

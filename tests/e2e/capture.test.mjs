@@ -218,3 +218,44 @@ test("GA4 e-commerce pushes to the page's dataLayer reach the profile, once each
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test("dwell counts the product page's visible time only", async () => {
+  const context = await env.browser.newContext();
+  const page = await context.newPage();
+  const errors = watchConsole(page);
+  // A headless page is always visible: the test decides when this one is hidden.
+  await page.addInitScript(() => {
+    let state = "visible";
+    Object.defineProperty(document, "visibilityState", { get: () => state });
+    Object.defineProperty(document, "hidden", { get: () => state === "hidden" });
+    window.vitrineTestVisibility = (next) => {
+      state = next;
+      document.dispatchEvent(new Event("visibilitychange"));
+    };
+  });
+  await page.goto(`${env.demo.origin}/`);
+  await widgetItems(page, "recommendations");
+  const product = await page.getAttribute(
+    "[data-vitrine-widget] > [data-vitrine-item]",
+    "data-vitrine-item",
+  );
+  await page.goto(`${env.demo.origin}/product/${product}`);
+  await page.waitForFunction(() => window.vitrine?.timings.trackingReady !== undefined);
+
+  // Visible 1.5 s, hidden 2 s, visible 1 s, then left: about 2.5 s of 4.5 s open.
+  await pause(1_500);
+  await page.evaluate(() => window.vitrineTestVisibility("hidden"));
+  await pause(2_000);
+  await page.evaluate(() => window.vitrineTestVisibility("visible"));
+  await pause(1_000);
+  await page.goto(`${env.demo.origin}/`);
+  await page.waitForFunction(() => window.vitrine?.timings.trackingReady !== undefined);
+
+  const dwell = await page.evaluate(
+    (id) => window.vitrine.profile().recent.find((item) => item.id === id)?.dwell_s,
+    product,
+  );
+  assert.ok(dwell >= 2.3 && dwell < 4.0, `${dwell} s of dwell for about 2.5 s visible`);
+  assert.deepEqual(errors, []);
+  await context.close();
+});

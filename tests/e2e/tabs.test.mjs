@@ -1,0 +1,83 @@
+// Two tabs of one store, as two pages of one browser context: both tabs' events end up in the
+// one stored profile, and in each tab's copy, however their writes interleave.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { demoAndBrowser, watchConsole } from "./harness.mjs";
+
+const env = demoAndBrowser();
+
+async function openTab(context) {
+  const page = await context.newPage();
+  const errors = watchConsole(page);
+  // Short coalescing, so that the two tabs' writes interleave many times within the test.
+  await page.addInitScript(() => {
+    window.vitrineDemoOptions = { persistDelayMs: 20 };
+  });
+  await page.goto(`${env.demo.origin}/search?q=phone`);
+  await page.waitForFunction(() => window.vitrine?.timings.trackingReady !== undefined);
+  return { page, errors };
+}
+
+const view = (page, id) =>
+  page.evaluate(
+    (id) => window.vitrine.track({ type: "product_viewed", product: { id, category: "tabs.test" } }),
+    id,
+  );
+
+const views = (page) => page.evaluate(() => window.vitrine.profile().totals.views);
+
+const storedViews = (page) =>
+  page.evaluate(() => {
+    const key = Object.keys(localStorage).find((k) => k.endsWith("profile"));
+    return JSON.parse(localStorage.getItem(key)).totals.views;
+  });
+
+test("two tabs' events all reach the stored profile and both tabs", async () => {
+  const context = await env.browser.newContext();
+  const a = await openTab(context);
+  const b = await openTab(context);
+  const start = await views(a.page);
+
+  // Alternating, with waits around the coalescing delay: every kind of interleaving of one
+  // tab's write with the other's events and writes.
+  const each = 15;
+  for (let i = 0; i < each; i += 1) {
+    await view(a.page, `a-${i}`);
+    await view(b.page, `b-${i}`);
+    await a.page.waitForTimeout((i * 7) % 30);
+  }
+  await a.page.evaluate(() => window.vitrine.flush());
+  await b.page.evaluate(() => window.vitrine.flush());
+  await a.page.waitForTimeout(300);
+
+  assert.equal(await storedViews(a.page), start + 2 * each, "stored");
+  assert.equal(await views(a.page), start + 2 * each, "tab A's copy");
+  assert.equal(await views(b.page), start + 2 * each, "tab B's copy");
+  const recent = await a.page.evaluate(() => window.vitrine.profile().recent.map((r) => r.id));
+  assert.ok(recent.includes(`a-${each - 1}`) && recent.includes(`b-${each - 1}`), recent.join());
+
+  assert.deepEqual([...a.errors, ...b.errors], []);
+  await context.close();
+});
+
+test("a tab opened later joins the same profile and adds to it", async () => {
+  const context = await env.browser.newContext();
+  const a = await openTab(context);
+  const start = await views(a.page);
+  await view(a.page, "first");
+  await a.page.evaluate(() => window.vitrine.flush());
+  const b = await openTab(context);
+  assert.equal(await views(b.page), await views(a.page), "tab B starts from tab A's profile");
+
+  await view(b.page, "second");
+  await view(a.page, "third");
+  await b.page.evaluate(() => window.vitrine.flush());
+  await a.page.evaluate(() => window.vitrine.flush());
+  await a.page.waitForTimeout(300);
+  assert.equal(await views(a.page), start + 3, "tab A's copy");
+  assert.equal(await views(b.page), start + 3, "tab B's copy");
+  assert.equal(await storedViews(a.page), start + 3, "stored");
+  assert.deepEqual([...a.errors, ...b.errors], []);
+  await context.close();
+});

@@ -75,6 +75,7 @@ export function results(run) {
     track_median_us: bench.track.median_us,
     track_p99_us: bench.track.p99_us,
     track_events: bench.track.events,
+    tracking: run.tracking,
     memory: bench.memory,
     timer_resolution_us: bench.timerResolutionUs,
     demo_files: cold.files,
@@ -173,6 +174,7 @@ export function table(run) {
       + "medians, whole page)",
     `  track(): ${us(bench.track.median_us)} µs median, ${us(bench.track.p99_us)} µs p99 per `
       + `event (${bench.track.events} events in batches of ${bench.track.batch})`,
+    ...trackingLines(run.tracking),
     `  memory: core wasm ${mib(bench.memory.wasm_bytes_after_start)} MiB after start, `
       + `${mib(bench.memory.wasm_bytes_after_runs)} MiB after the runs; ranker wasm `
       + `${mib(bench.memory.ranker_wasm_bytes_after_start)} / `
@@ -277,9 +279,35 @@ takes well under a minute.
 - **track()**: ${run.bench.track.events} events (views, clicks, add-to-cart of catalogue
   products) through the wrapper's \`track\`, timed in batches of ${run.bench.track.batch}; median
   and p99 of the per-event time of each batch.
+- **Tracking under load** (\`bench/tracking.mjs\`, a page of its own with \`localStorage.setItem\`
+  counted and timed): *heavy browsing* is one real-session event every 100 ms for 10 s at
+  the default coalescing (\`persistDelayMs\` 1000), scaled to a minute; *flush* is one
+  whole write (serialization and \`setItem\`) after an event. The *burst* is 10^4 events,
+  100 per task as a page passes on a long list's impressions; its long tasks
+  (\`PerformanceObserver\`, over 50 ms) include the write after it. The *profile* is what is
+  stored after 10^6 events that replay the committed REES46 sessions
+  (\`tests/fixtures/eval/rees46-train.csv\`) with new product ids each pass.
 - **Memory**: each wasm memory's size after \`start()\` (the core's is shared by every
   instance on the page, the ranker's by every loaded model) and after all runs, and
   \`performance.memory.usedJSHeapSize\` (Chromium only) of the benchmark page, which also
   holds onnxruntime-web.
 `;
+}
+
+/** The tracking-under-load lines of the table. */
+function trackingLines(t) {
+  const kb = (bytes) => (bytes / 1000).toFixed(1);
+  return [
+    `  storage, heavy browsing: ${t.storage.writes_per_minute.toFixed(0)} writes, `
+      + `${kb(t.storage.bytes_per_minute)} kB and `
+      + `${t.storage.set_item_ms_per_minute.toFixed(1)} ms of setItem per minute; one flush `
+      + `${t.storage.flush_median_ms.toFixed(2)} ms (median)`,
+    `  burst of ${t.burst.events} events, ${t.burst.chunk} per task: `
+      + `${t.burst.total_ms.toFixed(0)} ms in all, longest chunk `
+      + `${t.burst.longest_chunk_ms.toFixed(1)} ms, ${t.burst.long_tasks} long tasks `
+      + `(longest ${t.burst.longest_task_ms.toFixed(0)} ms; goal: none over 50 ms)`,
+    `  profile after ${t.profile.events} events shaped like ${t.profile.sessions_rows} real `
+      + `REES46 session rows: ${t.profile.stored_bytes} B stored (bound 32 KB), `
+      + `${t.profile.seconds.toFixed(1)} s to track`,
+  ];
 }

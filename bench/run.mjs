@@ -29,6 +29,7 @@ const begun = Date.now();
 let bench;
 let cold;
 let benchFiles;
+let tracking;
 const consoleErrors = [];
 try {
   const context = await browser.newContext();
@@ -44,6 +45,14 @@ try {
   benchFiles = await filesOf();
   await context.close();
 
+  console.error("bench: tracking under load (about 30 s)");
+  const trackingPage = await (await browser.newContext()).newPage();
+  trackingPage.on("pageerror", (e) => consoleErrors.push(`uncaught: ${e.message}`));
+  await trackingPage.goto(`${server.origin}/bench/tracking.html`);
+  await trackingPage.waitForFunction(() => window.trackingBenchLoaded === true);
+  tracking = await trackingPage.evaluate(() => window.runTrackingBench());
+  await trackingPage.context().close();
+
   console.error(`bench: ${COLD_LOADS} cold starts of the demo home page`);
   cold = await coldStarts(browser, demo.origin, COLD_LOADS);
 } finally {
@@ -57,6 +66,7 @@ const run = {
   chromium: browser.version(),
   machine: machine(),
   bench,
+  tracking,
   cold,
   benchFiles,
 };
@@ -77,6 +87,8 @@ if (!(bench.goldenDelta <= bench.tolerance)) {
   problems.push(`plain JS differs from models/golden.json by ${bench.goldenDelta}`);
 }
 if (bench.track.rejected > 0) problems.push(`track() rejected ${bench.track.rejected} events`);
+if (tracking.rejected > 0) problems.push(`track() rejected ${tracking.rejected} replayed events`);
+problems.push(...tracking.errors);
 if (problems.length > 0) {
   console.error(`\nbench: ${problems.length} problem(s):\n  ${problems.join("\n  ")}`);
   process.exitCode = 1;

@@ -18,6 +18,7 @@ const ROOTS = {
   "/ort/": join(here, "node_modules", "onnxruntime-web", "dist"),
   "/models/": join(repo, "models"),
   "/catalogue/": join(repo, "demo-site", "catalogue"),
+  "/sessions/": join(repo, "tests", "fixtures", "eval"),
 };
 
 const TYPES = {

@@ -202,7 +202,8 @@ impl Engine {
         // holds no Vitrine key at all. Known shortcoming: until then each page load draws
         // anew, so a visitor who never acts can see either arm from one page to the next.
         let assignment = profile.is_some().then(|| state.assignment.to_json());
-        // Every write happens: the one that moves the store to memory must not skip others.
+        // Every changed record is written, even after one write moved the store to memory;
+        // the switch copies the unchanged ones over.
         let mut moved = None;
         for (suffix, value) in [
             (PROFILE_KEY, profile),
@@ -214,6 +215,8 @@ impl Engine {
         ] {
             let key = key(&self.config, suffix);
             match value {
+                // Unchanged since this tab last wrote or read it: nothing to write.
+                Some(json) if state.known.get(suffix) == Some(&json) => {}
                 Some(json) => {
                     moved = state.store.set(&key, &json).or(moved);
                     state.known.insert(suffix, json);

@@ -68,6 +68,11 @@ pub struct Engine {
     /// How many times this tab forgot everything (an erase, here or in another tab): what a
     /// clock measured across one must not come back as a record.
     forgotten: Cell<u32>,
+    /// Whether this tab is the one that syncs (see `leader`); only it writes the outbox and
+    /// the ledger.
+    leads_sync: Cell<bool>,
+    /// Settles once this tab knows whether it leads; `sync` waits for it.
+    lead_decided: RefCell<Option<js_sys::Promise>>,
 }
 
 impl Engine {
@@ -146,6 +151,8 @@ impl Engine {
             in_flight: RefCell::new(None),
             stopped: Cell::new(false),
             forgotten: Cell::new(0),
+            leads_sync: Cell::new(false),
+            lead_decided: RefCell::new(None),
         });
         if expired {
             engine.persist_now();
@@ -213,6 +220,10 @@ impl Engine {
             (CONSENT_KEY, consent),
             (ASSIGNMENT_KEY, assignment),
         ] {
+            // The outbox and the ledger are the syncing tab's alone to write.
+            if !self.leads_sync.get() && (suffix == OUTBOX_KEY || suffix == LEDGER_KEY) {
+                continue;
+            }
             let key = key(&self.config, suffix);
             match value {
                 // Unchanged since this tab last wrote or read it: nothing to write.
@@ -262,7 +273,12 @@ impl Engine {
         let Some(url) = self.config.sync_url.clone() else {
             return Err(make("no_sync_url", "sync needs the `syncUrl` option"));
         };
-        if self.stopped.get()
+        let decided = self.lead_decided.borrow().clone();
+        if let Some(decided) = decided {
+            let _ = wasm_bindgen_futures::JsFuture::from(decided).await;
+        }
+        if !self.leads_sync.get()
+            || self.stopped.get()
             || self.paused()
             || self.sync_in_flight.get()
             || !self.consent_decision().sync_allowed
@@ -313,6 +329,9 @@ impl Engine {
         let Some(url) = self.config.sync_url.clone() else {
             return;
         };
+        if !self.leads_sync.get() {
+            return; // the tab that syncs sends what is due
+        }
         if self.sync_in_flight.get() || self.paused() || !self.consent_decision().sync_allowed {
             return; // a keepalive fetch is carrying a batch already, or sync is off
         }
@@ -380,6 +399,34 @@ impl Engine {
         state.known.clear();
     }
 
+    /// This tab now syncs: it takes over the outbox and the ledger as the tab before it left
+    /// them in storage (the day's spent budget with them), and writes them from now on.
+    pub fn lead_sync(&self) {
+        let mut state = self.state.borrow_mut();
+        for suffix in [OUTBOX_KEY, LEDGER_KEY] {
+            let stored = state.store.get(&key(&self.config, suffix));
+            if stored.is_none() || stored.as_ref() == state.known.get(suffix) {
+                continue;
+            }
+            let json = stored.unwrap_or_default();
+            let adopted = if suffix == OUTBOX_KEY {
+                Outbox::from_json(&json).map(|outbox| state.outbox = outbox)
+            } else {
+                Ledger::from_json(&json).map(|ledger| state.ledger = ledger)
+            };
+            if adopted.is_ok() {
+                state.known.insert(suffix, json);
+            }
+        }
+        drop(state);
+        self.leads_sync.set(true);
+    }
+
+    /// Until `decided` settles this tab does not know whether it syncs; `sync` waits.
+    pub fn await_sync_lead(&self, decided: js_sys::Promise) {
+        *self.lead_decided.borrow_mut() = Some(decided);
+    }
+
     /// Changes each time this tab forgets everything; see [`Engine::forget_in_memory`].
     pub fn forgotten(&self) -> u32 {
         self.forgotten.get()
@@ -436,6 +483,10 @@ impl Engine {
         if revoked {
             if let Some(controller) = self.in_flight.borrow_mut().take() {
                 controller.abort();
+            }
+            // The syncing tab writes the emptied queue now, not at its next write.
+            if self.leads_sync.get() {
+                self.persist_now();
             }
         }
     }

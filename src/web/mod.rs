@@ -12,6 +12,7 @@ mod engine;
 mod error;
 mod impressions;
 mod json;
+mod leader;
 mod navigation;
 mod scoring;
 mod storage;
@@ -28,6 +29,7 @@ use self::capture::Capture;
 use self::config::Config;
 use self::engine::Engine;
 use self::error::{make, to_js, Reporter};
+use self::leader::SyncLead;
 use self::scoring::Scorer;
 use self::tabs::Tabs;
 use crate::consent::Choice;
@@ -41,6 +43,7 @@ pub struct Vitrine {
     engine: Rc<Engine>,
     capture: Option<Capture>,
     tabs: Option<Tabs>,
+    lead: Option<SyncLead>,
 }
 
 #[wasm_bindgen]
@@ -55,12 +58,14 @@ impl Vitrine {
         if engine.config.auto_capture {
             capture.iter().for_each(Capture::scan);
         }
+        let lead = leader::claim(&engine);
         engine.start_sync();
         let tabs = tabs::listen(&engine);
         Ok(Vitrine {
             engine,
             capture,
             tabs,
+            lead,
         })
     }
 
@@ -332,6 +337,8 @@ impl Vitrine {
         self.capture = None;
         self.tabs = None;
         self.engine.stop();
+        // After the last write: the tab that syncs next reads what this one left.
+        self.lead = None;
     }
 }
 

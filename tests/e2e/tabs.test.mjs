@@ -1,5 +1,6 @@
 // Two tabs of one store, as two pages of one browser context: both tabs' events end up in the
-// one stored profile, and in each tab's copy, however their writes interleave.
+// one stored profile, and in each tab's copy, however their writes interleave; and one tab
+// syncs, so that the day's privacy budget is spent once per device, not once per tab.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
@@ -7,13 +8,13 @@ import { demoAndBrowser, watchConsole } from "./harness.mjs";
 
 const env = demoAndBrowser();
 
-async function openTab(context) {
+async function openTab(context, options = {}) {
   const page = await context.newPage();
   const errors = watchConsole(page);
   // Short coalescing, so that the two tabs' writes interleave many times within the test.
-  await page.addInitScript(() => {
-    window.vitrineDemoOptions = { persistDelayMs: 20 };
-  });
+  await page.addInitScript((o) => {
+    window.vitrineDemoOptions = { persistDelayMs: 20, ...o };
+  }, options);
   await page.goto(`${env.demo.origin}/search?q=phone`);
   await page.waitForFunction(() => window.vitrine?.timings.trackingReady !== undefined);
   return { page, errors };
@@ -78,6 +79,32 @@ test("a tab opened later joins the same profile and adds to it", async () => {
   assert.equal(await views(a.page), start + 3, "tab A's copy");
   assert.equal(await views(b.page), start + 3, "tab B's copy");
   assert.equal(await storedViews(a.page), start + 3, "stored");
+  assert.deepEqual([...a.errors, ...b.errors], []);
+  await context.close();
+});
+
+test("one tab syncs: two tabs spend the day's budget once, and the next tab takes it over", async () => {
+  // A budget of two batches a day, and a due check every 50 ms in both tabs: two tabs that
+  // each synced, or a successor that forgot what was spent, would send four.
+  const options = { epsilon: 0.5, dailyEpsilon: 1, firstSyncDelayMs: 50, syncIntervalMs: 50 };
+  const received = () => env.demo.receivedBodies().length;
+  const before = received();
+  const context = await env.browser.newContext();
+  const a = await openTab(context, options);
+  const b = await openTab(context, options);
+  await view(a.page, "x");
+  await view(b.page, "y");
+  await a.page.waitForTimeout(1_500);
+  assert.equal(received() - before, 2, "two batches from the two tabs together");
+
+  // The first tab, which holds the lock, closes; the other takes over, the budget spent.
+  await a.page.close();
+  await view(b.page, "z");
+  await b.page.waitForTimeout(1_500);
+  assert.equal(received() - before, 2, "the day's budget stays spent");
+  const ledger = await b.page.evaluate(() => window.vitrine.ledger());
+  assert.equal(ledger.length, 2, "the device's ledger lists both");
+
   assert.deepEqual([...a.errors, ...b.errors], []);
   await context.close();
 });

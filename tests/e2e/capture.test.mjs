@@ -20,6 +20,22 @@ async function openHome() {
   return { context, page, errors };
 }
 
+/** A page in a fresh context, watched for console errors; `init` runs before each load. */
+async function freshPage(init) {
+  const context = await env.browser.newContext();
+  const page = await context.newPage();
+  const errors = watchConsole(page);
+  await page.addInitScript(init);
+  return { context, page, errors };
+}
+
+/** The first product of the home page's shelf, once Vitrine settled it. */
+async function firstShelfProduct(page) {
+  await page.goto(`${env.demo.origin}/`);
+  const [first] = await widgetItems(page, "recommendations");
+  return first.id;
+}
+
 const totals = (page) => page.evaluate(() => window.vitrine.profile().totals);
 
 /** How many widget items are at least half inside the viewport right now. */
@@ -117,20 +133,12 @@ test("client-side navigation starts a new page view, and nothing counts twice", 
 });
 
 test("a back/forward-cache restore counts as a new view of the product", async () => {
-  const context = await env.browser.newContext();
-  const page = await context.newPage();
-  const errors = watchConsole(page);
-  await page.addInitScript(() => {
+  const { context, page, errors } = await freshPage(() => {
     window.addEventListener("pageshow", (e) => {
       if (e.persisted) window.vitrineTestRestored = true;
     });
   });
-  await page.goto(`${env.demo.origin}/`);
-  await widgetItems(page, "recommendations");
-  const product = await page.getAttribute(
-    "[data-vitrine-widget] > [data-vitrine-item]",
-    "data-vitrine-item",
-  );
+  const product = await firstShelfProduct(page);
   await page.goto(`${env.demo.origin}/product/${product}`);
   await page.waitForFunction(() => window.vitrine?.timings.trackingReady !== undefined);
   await page.evaluate(() => (window.vitrineTestViews = window.vitrine.profile().totals.views));
@@ -175,10 +183,7 @@ test("stop() restores the history methods and counts nothing more", async () => 
 });
 
 test("GA4 e-commerce pushes to the page's dataLayer reach the profile, once each", async () => {
-  const context = await env.browser.newContext();
-  const page = await context.newPage();
-  const errors = watchConsole(page);
-  await page.addInitScript(() => {
+  const { context, page, errors } = await freshPage(() => {
     window.vitrineDemoOptions = { dataLayer: true };
     // Pushed before Vitrine starts, as a tag manager's page would: replayed at start.
     window.dataLayer = [
@@ -220,11 +225,8 @@ test("GA4 e-commerce pushes to the page's dataLayer reach the profile, once each
 });
 
 test("dwell counts the product page's visible time only", async () => {
-  const context = await env.browser.newContext();
-  const page = await context.newPage();
-  const errors = watchConsole(page);
   // A headless page is always visible: the test decides when this one is hidden.
-  await page.addInitScript(() => {
+  const { context, page, errors } = await freshPage(() => {
     let state = "visible";
     Object.defineProperty(document, "visibilityState", { get: () => state });
     Object.defineProperty(document, "hidden", { get: () => state === "hidden" });
@@ -233,12 +235,7 @@ test("dwell counts the product page's visible time only", async () => {
       document.dispatchEvent(new Event("visibilitychange"));
     };
   });
-  await page.goto(`${env.demo.origin}/`);
-  await widgetItems(page, "recommendations");
-  const product = await page.getAttribute(
-    "[data-vitrine-widget] > [data-vitrine-item]",
-    "data-vitrine-item",
-  );
+  const product = await firstShelfProduct(page);
   await page.goto(`${env.demo.origin}/product/${product}`);
   await page.waitForFunction(() => window.vitrine?.timings.trackingReady !== undefined);
 

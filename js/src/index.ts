@@ -15,7 +15,7 @@
 
 import type { Vitrine as Core } from "./pkg/vitrine.js";
 import type { Ranker } from "./pkg/vitrine_ranker.js";
-import { listenToDataLayer, type DataLayerReport } from "./data-layer.js";
+import type { DataLayerReport } from "./data-layer.js";
 import { decisionLog, logFallback, logRanking, type DecisionLog } from "./debug.js";
 import { RANKER_VERSION } from "./ranker-version.js";
 
@@ -397,13 +397,21 @@ export async function start(config: VitrineConfig = {}): Promise<VitrineHandle> 
   log?.(`tracking ready ${(timings.trackingReady - timings.started).toFixed(1)} ms after start`);
   // Before the first re-rank, so that the events the page pushed while Vitrine loaded count.
   // Straight to the core: `strict` must not make the page's push throw.
-  const stopListening = config.dataLayer
-    ? listenToDataLayer(
+  // Loaded only when asked for: most stores never need it on their start-up path.
+  let stopListening = () => {};
+  if (config.dataLayer) {
+    try {
+      const { listenToDataLayer } = await import("./data-layer.js");
+      stopListening = listenToDataLayer(
         (event) => core.track(event),
         dataLayerReporter(report),
         config.dataLayer === true ? undefined : config.dataLayer,
-      )
-    : () => {};
+      );
+    } catch (e) {
+      const why = asVitrineError(e).message;
+      report(vitrineError("network", `dataLayer: the listener's module did not load (${why})`));
+    }
+  }
   if (config.onEngagement) {
     try {
       config.onEngagement(core.engagement() as Engagement);

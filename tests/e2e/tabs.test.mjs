@@ -66,10 +66,18 @@ test("a tab opened later joins the same profile and adds to it", async () => {
   const context = await env.browser.newContext();
   const a = await openTab(context);
   const start = await views(a.page);
-  await view(a.page, "first");
+  // Any script, emoji and smart quotes go through storage and back unharmed.
+  const product = { id: "🛒-“1”", category: "家電.テレビ", brand: "Ёлка ‘Nova’", price: 9.5 };
+  await a.page.evaluate(
+    (p) => window.vitrine.track({ type: "product_viewed", product: p }),
+    product,
+  );
   await a.page.evaluate(() => window.vitrine.flush());
   const b = await openTab(context);
   assert.equal(await views(b.page), await views(a.page), "tab B starts from tab A's profile");
+  const [seen] = await b.page.evaluate(() => window.vitrine.profile().recent);
+  const text = (p) => [p.id, p.category, p.brand];
+  assert.deepEqual(text(seen), text(product));
 
   await view(b.page, "second");
   await view(a.page, "third");

@@ -65,7 +65,8 @@ function replayed(events, i) {
   const pass = Math.floor(i / events.length);
   const fresh = (product) => ({ ...product, id: `${product.id}-${pass}` });
   if (event.product) return { ...event, product: fresh(event.product) };
-  return { ...event, items: event.items.map((line) => ({ ...line, product: fresh(line.product) })) };
+  const items = event.items.map((line) => ({ ...line, product: fresh(line.product) }));
+  return { ...event, items };
 }
 
 function storedProfileBytes() {

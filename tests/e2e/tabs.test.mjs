@@ -22,7 +22,8 @@ async function openTab(context, options = {}) {
 
 const view = (page, id) =>
   page.evaluate(
-    (id) => window.vitrine.track({ type: "product_viewed", product: { id, category: "tabs.test" } }),
+    (id) =>
+      window.vitrine.track({ type: "product_viewed", product: { id, category: "tabs.test" } }),
     id,
   );
 
@@ -91,7 +92,7 @@ test("a tab opened later joins the same profile and adds to it", async () => {
   await context.close();
 });
 
-test("one tab syncs: two tabs spend the day's budget once, and the next tab takes it over", async () => {
+test("one tab syncs: the day's budget is spent once, and the next tab takes it over", async () => {
   // A budget of two batches a day, and a due check every 50 ms in both tabs: two tabs that
   // each synced, or a successor that forgot what was spent, would send four.
   const options = { epsilon: 0.5, dailyEpsilon: 1, firstSyncDelayMs: 50, syncIntervalMs: 50 };

@@ -16,7 +16,7 @@
 import type { Vitrine as Core } from "./pkg/vitrine.js";
 import type { Ranker } from "./pkg/vitrine_ranker.js";
 import type { DataLayerReport } from "./data-layer.js";
-import { decisionLog, logFallback, logRanking, type DecisionLog } from "./debug.js";
+import { decisionLog, logFallback, logRanking, widgetName, type DecisionLog } from "./debug.js";
 import { RANKER_VERSION } from "./ranker-version.js";
 
 export { fromGa4, fromSegment } from "./migration.js";
@@ -420,7 +420,8 @@ export async function start(config: VitrineConfig = {}): Promise<VitrineHandle> 
     }
   }
 
-  const ready = loadModelAndRerank(core, model, config, timings, report, log);
+  const touched = watchInteractions();
+  const ready = loadModelAndRerank(core, model, config, timings, report, log, touched);
   return handle(core, ready, timings, config, report, log, stopListening);
 }
 
@@ -431,6 +432,7 @@ async function loadModelAndRerank(
   timings: Timings,
   report: (e: VitrineError) => void,
   log: DecisionLog,
+  touched: Interactions,
 ): Promise<void> {
   try {
     if (model === undefined) {
@@ -443,7 +445,8 @@ async function loadModelAndRerank(
       // Loading the model and ranking the page are two tasks, not one long one.
       await new Promise((resolve) => setTimeout(resolve, 0));
     }
-    rerankAll(core, report, log);
+    touched.stop();
+    firstRerank(core, touched.widgets, report, log);
   } catch (e) {
     report(asVitrineError(e, "model_runtime"));
     log?.(`model not used (${asVitrineError(e, "model_runtime").code}): server order kept`);
@@ -453,6 +456,7 @@ async function loadModelAndRerank(
       markAllFallback();
     }
   }
+  touched.stop();
   timings.firstRerank = now();
   log?.(`first re-rank done ${(timings.firstRerank - timings.started).toFixed(1)} ms after start`);
 }
@@ -511,6 +515,61 @@ function loadRanker(config: VitrineConfig): Promise<typeof import("./pkg/vitrine
  * The core's `rerankAll`, or with `debug` the same walk done here, one widget at a time, so
  * each decision can be logged.
  */
+/** The widgets the shopper touched before the first re-rank, and how to stop watching. */
+interface Interactions {
+  widgets: WeakSet<Element>;
+  stop: () => void;
+}
+
+const INTERACTIONS = ["pointerdown", "touchstart", "keydown", "focusin", "wheel"] as const;
+
+/**
+ * Watches for the shopper touching a widget (a press, a key, focus or a scroll inside it)
+ * until the first re-rank: moving items under a finger or a focused link is worse than not
+ * personalizing that widget on this page.
+ */
+function watchInteractions(): Interactions {
+  const widgets = new WeakSet<Element>();
+  const onInteraction = (event: Event) => {
+    const widget = event.target instanceof Element
+      ? event.target.closest("[data-vitrine-widget]")
+      : null;
+    if (widget !== null) widgets.add(widget);
+  };
+  const options = { capture: true, passive: true };
+  for (const type of INTERACTIONS) document.addEventListener(type, onInteraction, options);
+  const stop = () => {
+    for (const type of INTERACTIONS) document.removeEventListener(type, onInteraction, options);
+  };
+  return { widgets, stop };
+}
+
+/**
+ * The re-rank once the model is ready: every widget but those the shopper already touched,
+ * which keep the server's order and are marked `fallback` (a holdout shopper's are served
+ * as usual, since the holdout moves nothing).
+ */
+function firstRerank(
+  core: Core,
+  touched: WeakSet<Element>,
+  report: (e: VitrineError) => void,
+  log: DecisionLog,
+): void {
+  const widgets = [...document.querySelectorAll("[data-vitrine-widget]")];
+  if (core.arm === "holdout" || !widgets.some((w) => touched.has(w))) {
+    rerankAll(core, report, log);
+    return;
+  }
+  for (const container of widgets) {
+    if (touched.has(container)) {
+      container.setAttribute("data-vitrine-state", "fallback");
+      log?.(`${widgetName(container)} kept the server order: touched before ranking`);
+    } else {
+      rerankOne(core, container, report, log);
+    }
+  }
+}
+
 function rerankAll(core: Core, report: (e: VitrineError) => void, log: DecisionLog): number {
   if (!log) return core.rerankAll();
   let ranked = 0;

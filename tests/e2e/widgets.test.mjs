@@ -110,3 +110,39 @@ test("cart suggestions move toward what the shopper put in the cart", async () =
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test("a widget the shopper touched before the model was ready keeps the server order", async () => {
+  const context = await env.browser.newContext();
+  const page = await context.newPage();
+  const errors = watchConsole(page);
+  // The model arrives late, as on a slow network: the shopper acts first.
+  let releaseModel;
+  const modelHeld = new Promise((resolve) => (releaseModel = resolve));
+  await page.route("**/models/ranker.onnx", async (route) => {
+    await modelHeld;
+    await route.continue();
+  });
+  await page.goto(`${env.demo.origin}/`);
+  await page.waitForFunction(() => window.vitrine?.timings.trackingReady !== undefined);
+  const widget = '[data-vitrine-widget="recommendations"]';
+  const before = await page.$$eval(`${widget} > [data-vitrine-item]`, (items) =>
+    items.map((item) => item.getAttribute("data-vitrine-item")),
+  );
+  await page.dispatchEvent(`${widget} > [data-vitrine-item]`, "pointerdown");
+  releaseModel();
+
+  await page.waitForFunction(() => window.vitrine.timings.firstRerank !== undefined);
+  assert.equal(await page.getAttribute(widget, "data-vitrine-state"), "fallback");
+  const after = await page.$$eval(`${widget} > [data-vitrine-item]`, (items) =>
+    items.map((item) => item.getAttribute("data-vitrine-item")),
+  );
+  assert.deepEqual(after, before, "nothing moved under the shopper's finger");
+
+  // Untouched, the same page ranks the widget.
+  await page.unroute("**/models/ranker.onnx");
+  await page.reload();
+  await page.waitForFunction(() => window.vitrine?.timings.firstRerank !== undefined);
+  assert.equal(await page.getAttribute(widget, "data-vitrine-state"), "ranked");
+  assert.deepEqual(errors, []);
+  await context.close();
+});

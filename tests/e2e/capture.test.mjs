@@ -134,21 +134,30 @@ test("client-side navigation starts a new page view, and nothing counts twice", 
 
 test("a back/forward-cache restore counts as a new view of the product", async () => {
   const { context, page, errors } = await freshPage(() => {
+    // A request in flight when the page is left keeps it out of the cache: no sync now.
+    window.vitrineDemoOptions = { firstSyncDelayMs: 600_000 };
     window.addEventListener("pageshow", (e) => {
-      if (e.persisted) window.vitrineTestRestored = true;
+      window.vitrineTestShown = e.persisted ? "restored" : "loaded";
     });
   });
   const product = await firstShelfProduct(page);
   await page.goto(`${env.demo.origin}/product/${product}`);
-  await page.waitForFunction(() => window.vitrine?.timings.trackingReady !== undefined);
-  await page.evaluate(() => (window.vitrineTestViews = window.vitrine.profile().totals.views));
+  await page.waitForFunction(() => window.vitrine?.timings.firstRerank !== undefined);
+  await page.waitForLoadState("networkidle");
+  await page.evaluate(() => {
+    window.vitrineTestViews = window.vitrine.profile().totals.views;
+    window.vitrineTestShown = undefined; // set again by the pageshow that brings it back
+  });
 
   await page.goto(`${env.demo.origin}/search?q=phone`);
-  // A restored page fires no `load`: wait only for the navigation itself.
+  // A restored page fires no `load`: wait only for the navigation, then for its pageshow.
   await page.goBack({ waitUntil: "commit" });
-  await page.waitForFunction(() => window.vitrineTestRestored === true, null, {
-    timeout: 5_000,
-  });
+  await page.waitForFunction(() => window.vitrineTestShown !== undefined);
+  const shown = await page.evaluate(() => ({
+    how: window.vitrineTestShown,
+    why: performance.getEntriesByType("navigation")[0]?.notRestoredReasons ?? null,
+  }));
+  assert.equal(shown.how, "restored", `not restored: ${JSON.stringify(shown.why)}`);
   const views = await page.evaluate(() => window.vitrine.profile().totals.views);
   const before = await page.evaluate(() => window.vitrineTestViews);
   assert.equal(views, before + 1);

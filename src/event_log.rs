@@ -120,14 +120,13 @@ impl EventLog {
     /// Applies `event` to `profile` as this tab's next event, and keeps it for re-applying.
     pub fn record(&mut self, profile: &mut Profile, event: &Event, at_ms: f64) {
         self.seq += 1;
-        profile.apply(event, at_ms);
-        let applied_at = profile.clock_ms();
-        profile.writers.advance(&self.tab, self.seq, applied_at);
-        self.events.push_back(Logged {
+        let logged = Logged {
             seq: self.seq,
             at_ms,
             event: event.clone(),
-        });
+        };
+        self.apply(profile, &logged);
+        self.events.push_back(logged);
         while self.events.len() > LOG_CAPACITY {
             self.events.pop_front();
         }
@@ -139,12 +138,17 @@ impl EventLog {
         let contained = stored.writers.seq_of(&self.tab);
         let mut again = 0;
         for logged in self.events.iter().filter(|l| l.seq > contained) {
-            stored.apply(&logged.event, logged.at_ms);
-            let applied_at = stored.clock_ms();
-            stored.writers.advance(&self.tab, logged.seq, applied_at);
+            self.apply(&mut stored, logged);
             again += 1;
         }
         (stored, again)
+    }
+
+    /// Applies one of this tab's events to `profile` and moves the tab's mark past it.
+    fn apply(&self, profile: &mut Profile, logged: &Logged) {
+        profile.apply(&logged.event, logged.at_ms);
+        let applied_at = profile.clock_ms();
+        profile.writers.advance(&self.tab, logged.seq, applied_at);
     }
 
     /// Forgets every logged event: the profile they went into was erased.

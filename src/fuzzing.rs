@@ -73,9 +73,10 @@ pub fn profile_decode(data: &[u8]) {
     let again = Profile::from_json(&profile.to_json()).expect("a decoded profile re-decodes");
     assert_eq!(again, profile);
 
-    let event = Event::from_json(
-        r#"{"type":"product_viewed","product":{"id":"p1","category":"a.b","brand":"c","price":9.5}}"#,
-    )
+    let product = r#"{"id":"p1","category":"a.b","brand":"c","price":9.5}"#;
+    let event = Event::from_json(&format!(
+        r#"{{"type":"product_viewed","product":{product}}}"#
+    ))
     .expect("invariant: the fuzz entry's own event is valid");
     profile.apply(&event, FUZZ_NOW_MS);
     Profile::from_json(&profile.to_json()).expect("a decoded profile decodes after an event");

@@ -333,7 +333,8 @@ impl Entropy for SystemEntropy {
     }
 }
 
-fn random_hex(entropy: &mut dyn Entropy) -> String {
+/// 32 random hex digits: a batch id, or a tab's id for its events.
+pub fn random_hex(entropy: &mut dyn Entropy) -> String {
     let mut bytes = [0u8; 16];
     entropy.fill(&mut bytes);
     bytes.iter().map(|b| format!("{b:02x}")).collect()

@@ -77,6 +77,19 @@ fn message_of(error: &JsValue) -> String {
         .unwrap_or_default()
 }
 
+/// A re-rank of `container` (of `ITEMS`) failed with `code`, a message holding `fragment`,
+/// and left the server's order, marked `fallback`.
+fn assert_kept_server_order(container: &Element, error: &JsValue, code: &str, fragment: &str) {
+    assert_eq!(code_of(error), code);
+    let message = message_of(error);
+    assert!(message.contains(fragment), "{message}");
+    assert_eq!(displayed_ids(container), ["1", "2", "3", "4", "5"]);
+    assert_eq!(
+        container.get_attribute("data-vitrine-state").as_deref(),
+        Some("fallback")
+    );
+}
+
 /// Starts Vitrine with `config_json`, which must be refused; the error's code and message.
 fn refusal(config_json: &str) -> (String, String) {
     let config = js_sys::JSON::parse(config_json).unwrap();
@@ -241,17 +254,7 @@ fn a_bad_item_keeps_the_server_order_and_names_the_attribute() {
 
     let error = vitrine.rerank(&container).unwrap_err();
 
-    assert_eq!(code_of(&error), "invalid_field");
-    assert!(
-        message_of(&error).contains("data-vitrine-price"),
-        "{}",
-        message_of(&error)
-    );
-    assert_eq!(displayed_ids(&container), ["1", "2", "3", "4", "5"]);
-    assert_eq!(
-        container.get_attribute("data-vitrine-state").as_deref(),
-        Some("fallback")
-    );
+    assert_kept_server_order(&container, &error, "invalid_field", "data-vitrine-price");
     vitrine.erase();
     container.remove();
 }
@@ -530,17 +533,7 @@ fn a_javascript_scorer_ranks_and_a_broken_one_leaves_the_server_order() {
     vitrine.use_scorer(js_scorer("return new Float32Array(1);"));
     let again = widget(&ITEMS);
     let error = vitrine.rerank(&again).unwrap_err();
-    assert_eq!(code_of(&error), "model_runtime");
-    assert!(
-        message_of(&error).contains("1 scores for 5"),
-        "{}",
-        message_of(&error)
-    );
-    assert_eq!(displayed_ids(&again), ["1", "2", "3", "4", "5"]);
-    assert_eq!(
-        again.get_attribute("data-vitrine-state").as_deref(),
-        Some("fallback")
-    );
+    assert_kept_server_order(&again, &error, "model_runtime", "1 scores for 5");
     vitrine.erase();
     container.remove();
     again.remove();

@@ -96,13 +96,12 @@ pub fn install(engine: &Rc<Engine>) -> Option<Capture> {
         ));
     }
     let on_visibility = Rc::clone(&page);
-    let doc = document.clone();
     listeners.push(EventListener::new(
         &document,
         "visibilitychange",
         move |_| {
             let page = &on_visibility;
-            if doc.visibility_state() == web_sys::VisibilityState::Hidden {
+            if dom::tab_hidden() {
                 // Dwell first, so that the write on hide takes it along.
                 page.dwell.iter().for_each(Dwell::hidden);
                 page.impressions.iter().for_each(Impressions::hidden);

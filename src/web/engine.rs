@@ -31,7 +31,7 @@ use crate::inventory::{
 use crate::ledger::{Ledger, Transport};
 use crate::outbox::{Delivery, Outbox};
 use crate::profile::Profile;
-use crate::signals::{Arm, Entropy, SignalBatch, SystemEntropy};
+use crate::signals::{random_hex, Arm, Entropy, SignalBatch, SystemEntropy};
 
 /// What the engine owns that changes.
 pub struct State {
@@ -134,7 +134,7 @@ impl Engine {
             reporter,
             state: RefCell::new(State {
                 profile,
-                log: EventLog::new(tab_id()),
+                log: EventLog::new(random_hex(&mut SystemEntropy)),
                 outbox,
                 ledger,
                 controls,
@@ -192,7 +192,7 @@ impl Engine {
         }
         // Another tab wrote since this one last looked, and its `storage` event is still on
         // its way: merge now rather than write over its events.
-        if let Some(stored) = stored.filter(|s| state.known.get(PROFILE_KEY) != Some(s)) {
+        if let Some(stored) = stored {
             adopt(&mut state, stored);
         }
         let now = js_sys::Date::now();
@@ -634,14 +634,4 @@ fn adopt(state: &mut State, json: String) -> usize {
     state.profile = merged;
     state.known.insert(PROFILE_KEY, json);
     again
-}
-
-/// A random id for this tab's events (16 hex digits); a fixed one where the browser gives
-/// no randomness, since only tabs that share an id could mistake each other's events.
-fn tab_id() -> String {
-    let mut bytes = [0u8; 8];
-    if getrandom::fill(&mut bytes).is_err() {
-        return "tab".to_owned();
-    }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

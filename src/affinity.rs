@@ -87,6 +87,13 @@ impl AffinityTable {
             .map_or(0.0, |d| d.at(now_ms, half_life_ms))
     }
 
+    /// Every label with its weight as of `now_ms`, in label order.
+    pub fn weights(&self, now_ms: f64, half_life_ms: f64) -> impl Iterator<Item = (&str, f64)> {
+        self.entries
+            .iter()
+            .map(move |(label, d)| (label.as_str(), d.at(now_ms, half_life_ms)))
+    }
+
     /// The sum of all weights as of `now_ms`.
     pub fn total(&self, now_ms: f64, half_life_ms: f64) -> f64 {
         self.entries

@@ -5,6 +5,9 @@
 //! equal), and trains on rows that this very code computed (`vitrine-dataset`), so the model
 //! never sees features computed any other way.
 
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
 use crate::affinity::AffinityTable;
 use crate::event::{top_category, Product};
 use crate::profile::{price_band, Profile};
@@ -73,10 +76,12 @@ pub fn extract(profile: &Profile, candidates: &[Candidate], now_ms: f64) -> Vec<
     let denominator = candidates.len().saturating_sub(1).max(1) as f64;
     // A share divides by its table's total, which is the same for every candidate: summing
     // each table once per list instead of once per candidate is most of a list's cost.
-    let categories = Shares::of(&profile.categories, now, half_life);
-    let top_categories = Shares::of(&profile.top_categories, now, half_life);
-    let brands = Shares::of(&profile.brands, now, half_life);
-    let price_bands = Shares::of(&profile.price_bands, now, half_life);
+    let categories = shares(&profile.categories, now, half_life);
+    let top_categories = shares(&profile.top_categories, now, half_life);
+    let brands = shares(&profile.brands, now, half_life);
+    let price_bands = shares(&profile.price_bands, now, half_life);
+    let recent_items = ByLabel::new(profile.recent.iter().map(|r| (r.id.as_str(), r)).collect());
+    let cart = ByLabel::new(profile.cart.iter().map(|id| (id.as_str(), ())).collect());
 
     let mut rows = Vec::with_capacity(candidates.len() * FEATURE_COUNT);
     for candidate in candidates {
@@ -84,14 +89,15 @@ pub fn extract(profile: &Profile, candidates: &[Candidate], now_ms: f64) -> Vec<
         let position = f64::from(candidate.server_position);
         let category = product.category.as_deref();
         let brand = product.brand.as_deref();
-        let recent = profile.recent_item(&product.id);
+        let recent = recent_items.get(&product.id).copied();
+        let share = |table: &ByLabel<'_, f64>, label: Option<&str>| {
+            label.and_then(|l| table.get(l)).copied().unwrap_or(0.0)
+        };
 
-        let category_share = category.map_or(0.0, |c| categories.share(c));
-        let top_share = category.map_or(0.0, |c| top_categories.share(top_category(c)));
-        let brand_share = brand.map_or(0.0, |b| brands.share(b));
-        let band_share = product
-            .price
-            .map_or(0.0, |p| price_bands.share(&price_band(p)));
+        let category_share = share(&categories, category);
+        let top_share = share(&top_categories, category.map(top_category));
+        let brand_share = share(&brands, brand);
+        let band_share = share(&price_bands, product.price.map(price_band));
         let price_distance = match (product.price, mean_log_price) {
             (Some(price), Some(mean)) => (price.ln_1p() - mean).abs(),
             _ => 0.0,
@@ -100,7 +106,7 @@ pub fn extract(profile: &Profile, candidates: &[Candidate], now_ms: f64) -> Vec<
             (-(now - r.last_seen_ms).max(0.0) / RECENCY_SCALE_MS).exp()
         });
         let viewed_count = recent.map_or(0.0, |r| f64::from(r.views).ln_1p());
-        let in_cart = flag(profile.cart.iter().any(|id| id == &product.id));
+        let in_cart = flag(cart.get(&product.id).is_some());
         let same_category = flag(matches!((last, category),
             (Some(l), Some(c)) if l.category.as_deref() == Some(c)));
         let same_brand = flag(matches!((last, brand),
@@ -131,32 +137,66 @@ pub fn extract(profile: &Profile, candidates: &[Candidate], now_ms: f64) -> Vec<
     rows
 }
 
-/// An affinity table with its total taken once: `share` is then
-/// [`AffinityTable::share`] without re-summing the table, the same arithmetic.
-struct Shares<'a> {
-    table: &'a AffinityTable,
-    total: f64,
-    now: f64,
-    half_life: f64,
+/// An affinity table's shares as of `now`: each label's weight decayed and divided by the
+/// total once per list, rather than once per candidate (the exponentials were most of a
+/// list's cost). The same arithmetic as [`AffinityTable::share`].
+fn shares(table: &AffinityTable, now: f64, half_life: f64) -> ByLabel<'_, f64> {
+    let mut shares: Vec<(&str, f64)> = table.weights(now, half_life).collect();
+    let total: f64 = shares.iter().map(|&(_, weight)| weight).sum();
+    for (_, share) in &mut shares {
+        *share = if total > 0.0 { *share / total } else { 0.0 };
+    }
+    ByLabel::new(shares)
 }
 
-impl<'a> Shares<'a> {
-    fn of(table: &'a AffinityTable, now: f64, half_life: f64) -> Self {
-        let total = table.total(now, half_life);
-        Shares {
-            table,
-            total,
-            now,
-            half_life,
+/// Values by label, hashed once per list so that each candidate's lookup is one short hash
+/// instead of a scan of the recent items or the cart, or a search among similar category
+/// paths (comparing `electronics.audio` with `electronics.smartphone` byte by byte was most of
+/// a candidate's cost in the browser).
+struct ByLabel<'a, T> {
+    entries: HashMap<&'a str, T, BuildHasherDefault<LabelHasher>>,
+}
+
+impl<'a, T> ByLabel<'a, T> {
+    fn new(entries: Vec<(&'a str, T)>) -> Self {
+        let mut map = HashMap::with_capacity_and_hasher(entries.len(), Default::default());
+        // In reverse, so that of two equal labels the one listed first stays, as a scan finds.
+        for (label, value) in entries.into_iter().rev() {
+            map.insert(label, value);
+        }
+        ByLabel { entries: map }
+    }
+
+    fn get(&self, label: &str) -> Option<&T> {
+        self.entries.get(label)
+    }
+}
+
+/// A fast, unkeyed hash for labels the shopper's own page supplied (the multiply-rotate
+/// scheme of rustc's FxHash, eight bytes at a time). No denial-of-service concern: the tables
+/// hold at most a few dozen labels and live for one ranking.
+#[derive(Default)]
+struct LabelHasher(u64);
+
+impl Hasher for LabelHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            self.add(u64::from_le_bytes(word.try_into().expect("8 bytes")));
+        }
+        for &byte in words.remainder() {
+            self.add(u64::from(byte));
         }
     }
 
-    fn share(&self, label: &str) -> f64 {
-        if self.total > 0.0 {
-            self.table.weight(label, self.now, self.half_life) / self.total
-        } else {
-            0.0
-        }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl LabelHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
 }
 

@@ -485,7 +485,7 @@ impl Profile {
         }
         if let Some(price) = product.price {
             self.price_bands.bump(
-                &price_band(price),
+                price_band(price),
                 weight,
                 now,
                 half_life,
@@ -554,13 +554,18 @@ fn schema_1_to_2(mut value: serde_json::Value) -> Result<serde_json::Value> {
 
 /// The price band of a price: bands double in width, `p0` below 1, `p1` for [1, 2), … `p15`
 /// for 16384 and above.
-pub fn price_band(price: f64) -> String {
+pub fn price_band(price: f64) -> &'static str {
+    // Labels rather than `format!`: the features look one up per candidate of every list.
+    const BANDS: [&str; 16] = [
+        "p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9", "p10", "p11", "p12", "p13",
+        "p14", "p15",
+    ];
     let band = if price < 1.0 {
         0
     } else {
         (price.log2().floor() as i64 + 1).clamp(1, 15)
     };
-    format!("p{band}")
+    BANDS[band as usize]
 }
 
 #[cfg(test)]

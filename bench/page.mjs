@@ -186,6 +186,7 @@ async function runBench() {
     if (withModel) {
       // As the wrapper does it: the ranker module scores, the core calls it.
       const ranker = new Ranker(modelBytes);
+      while (!ranker.prepare());
       core.useScorer((rows) => ranker.score(rows));
     }
     for (const event of trackingEvents(products).slice(0, 40)) core.track(event);

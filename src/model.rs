@@ -60,6 +60,18 @@ impl Scorer {
     /// [`Error::ModelRuntime`] when tract cannot parse or optimize it (an operator it lacks
     /// is named in the message).
     pub fn from_onnx(bytes: &[u8]) -> Result<Self> {
+        let scorer = Self::parse(bytes)?;
+        scorer.prepare()?;
+        Ok(scorer)
+    }
+
+    /// The first part of [`Scorer::from_onnx`]: parses the model and checks the parts of the
+    /// contract that need no plan. [`Scorer::prepare`] does the rest; the browser runs it a
+    /// stage per task ([`Scorer::advance`]) so that no part blocks the page for long.
+    ///
+    /// # Errors
+    /// As [`Scorer::from_onnx`], except for the output shape, which preparing checks.
+    pub fn parse(bytes: &[u8]) -> Result<Self> {
         let model = tract_onnx::onnx()
             .model_for_read(&mut &bytes[..])
             .map_err(|e| Error::ModelRuntime(format!("cannot parse the ONNX model: {e:#}")))?;
@@ -69,15 +81,60 @@ impl Scorer {
         check_operators(&model)?;
 
         let fixed_batch = input_batch(&model)?;
-        let scorer = Scorer {
+        Ok(Scorer {
             model,
             fixed_batch,
             plans: RefCell::new(Vec::new()),
+        })
+    }
+
+    /// The rest of [`Scorer::from_onnx`]: every stage of [`Scorer::advance`] in one call.
+    ///
+    /// # Errors
+    /// As [`Scorer::advance`].
+    pub fn prepare(&self) -> Result<()> {
+        let mut preparation = self.preparation();
+        while !self.advance(&mut preparation)? {}
+        Ok(())
+    }
+
+    /// A preparation of the plan for the batch a short list needs, not yet started.
+    pub fn preparation(&self) -> Preparation {
+        Preparation {
+            batch: self.fixed_batch.unwrap_or(1),
+            stage: Stage::Parsed,
+        }
+    }
+
+    /// Runs the next stage of `preparation`; true once its plan is kept, so that the first
+    /// re-rank does not pay for it. The output shape is checked on the way, since that needs
+    /// a typed model.
+    ///
+    /// # Errors
+    /// [`Error::ModelContract`] for the output shape, [`Error::ModelRuntime`] when tract
+    /// cannot type or optimize the model.
+    pub fn advance(&self, preparation: &mut Preparation) -> Result<bool> {
+        let batch = preparation.batch;
+        preparation.stage = match std::mem::replace(&mut preparation.stage, Stage::Planned) {
+            Stage::Parsed => Stage::Typed(self.typed(batch)?),
+            Stage::Typed(model) => {
+                Stage::Decluttered(model.into_decluttered().map_err(unprepared)?)
+            }
+            Stage::Decluttered(mut model) => {
+                model.optimize().map_err(unprepared)?;
+                Stage::Optimized(model)
+            }
+            Stage::Optimized(model) => {
+                let state = runnable(model)?;
+                let mut plans = self.plans.borrow_mut();
+                if !plans.iter().any(|(b, _)| *b == batch) {
+                    plans.push((batch, state));
+                }
+                Stage::Planned
+            }
+            Stage::Planned => Stage::Planned,
         };
-        // The contract's output check needs a typed model; the plan it makes for the batch a
-        // short list needs is kept, so the first re-rank does not pay for it.
-        scorer.with_plan(fixed_batch.unwrap_or(1), |_| Ok(()))?;
-        Ok(scorer)
+        Ok(matches!(preparation.stage, Stage::Planned))
     }
 
     /// The batch size the model was exported with, when fixed; `None` for any batch.
@@ -134,19 +191,46 @@ impl Scorer {
 
     /// The model optimized for exactly `batch` rows, with its run state.
     fn plan_for(&self, batch: usize) -> Result<TypedSimpleState> {
+        let mut model = self.typed(batch)?;
+        model.declutter().map_err(unprepared)?;
+        model.optimize().map_err(unprepared)?;
+        runnable(model)
+    }
+
+    /// The model typed for exactly `batch` rows, before any optimization.
+    fn typed(&self, batch: usize) -> Result<TypedModel> {
         let fact = f32::fact([batch, FEATURE_COUNT]);
-        let optimized = self
-            .model
+        self.model
             .clone()
             .with_input_fact(0, fact.into())
-            .and_then(|model| model.into_optimized())
-            .map_err(|e| Error::ModelRuntime(format!("cannot prepare the model: {e:#}")))?;
-        check_output_shape(&optimized)?;
-        let plan = optimized
-            .into_runnable()
-            .map_err(|e| Error::ModelRuntime(format!("cannot prepare the model: {e:#}")))?;
-        plan.spawn().map_err(runtime)
+            .and_then(|model| model.into_typed())
+            .map_err(unprepared)
     }
+}
+
+/// How far [`Scorer::advance`] got with one plan.
+pub struct Preparation {
+    batch: usize,
+    stage: Stage,
+}
+
+enum Stage {
+    Parsed,
+    Typed(TypedModel),
+    Decluttered(TypedModel),
+    Optimized(TypedModel),
+    Planned,
+}
+
+/// An optimized model's run state, once its output is checked against the contract.
+fn runnable(optimized: TypedModel) -> Result<TypedSimpleState> {
+    check_output_shape(&optimized)?;
+    let plan = optimized.into_runnable().map_err(unprepared)?;
+    plan.spawn().map_err(runtime)
+}
+
+fn unprepared(e: impl std::fmt::Display) -> Error {
+    Error::ModelRuntime(format!("cannot prepare the model: {e:#}"))
 }
 
 /// One run of a plan for `batch` rows on `rows` (at most `batch` of them; zeros pad the rest).

@@ -10,22 +10,39 @@
 use wasm_bindgen::prelude::*;
 
 use crate::error::Error;
-use crate::model::Scorer;
+use crate::model::{Preparation, Scorer};
 
 /// A model loaded and checked against the feature contract.
 #[wasm_bindgen]
 pub struct Ranker {
     scorer: Scorer,
+    preparation: Preparation,
 }
 
 #[wasm_bindgen]
 impl Ranker {
-    /// Loads ONNX model bytes; throws a `VitrineError` (`model_contract`, `model_runtime`)
-    /// naming what is wrong with the model.
+    /// Parses ONNX model bytes; throws a `VitrineError` (`model_contract`, `model_runtime`)
+    /// naming what is wrong with the model. Call [`Ranker::prepare`] next, in later tasks.
     #[wasm_bindgen(constructor)]
     pub fn new(bytes: &[u8]) -> Result<Ranker, JsValue> {
-        let scorer = Scorer::from_onnx(bytes).map_err(|e| to_js(&e))?;
-        Ok(Ranker { scorer })
+        let scorer = Scorer::parse(bytes).map_err(|e| to_js(&e))?;
+        let preparation = scorer.preparation();
+        Ok(Ranker {
+            scorer,
+            preparation,
+        })
+    }
+
+    /// Runs the next stage of preparing the model for a short list (typing, decluttering,
+    /// optimizing, planning); returns true once it is ready, and throws like the constructor.
+    ///
+    /// One stage per call, each in its own task: on a cold page every stage runs tract code
+    /// for the first time, which the browser compiles then, and all of them in one task made
+    /// a task longer than 50 ms.
+    pub fn prepare(&mut self) -> Result<bool, JsValue> {
+        self.scorer
+            .advance(&mut self.preparation)
+            .map_err(|e| to_js(&e))
     }
 
     /// One score per row of `rows` (row-major, 13 features per candidate).

@@ -134,3 +134,47 @@ fn the_shipped_model_takes_any_candidate_count_up_to_1000() {
     }
     assert_eq!(scorer.score(&[]).unwrap(), Vec::<f32>::new());
 }
+
+/// The browser prepares a model a stage per task; the stages together are `from_onnx`.
+#[test]
+fn preparing_stage_by_stage_scores_as_from_onnx_does() {
+    let bytes =
+        std::fs::read(format!("{}/models/ranker.onnx", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let whole = Scorer::from_onnx(&bytes).unwrap();
+    let staged = Scorer::parse(&bytes).unwrap();
+    let mut preparation = staged.preparation();
+    let mut stages = 1;
+    while !staged.advance(&mut preparation).unwrap() {
+        stages += 1;
+    }
+    assert_eq!(stages, 4, "typed, decluttered, optimized, planned");
+    assert!(
+        staged.advance(&mut preparation).unwrap(),
+        "a done preparation stays done"
+    );
+    for n in [1, 7, 100] {
+        assert_eq!(
+            staged.score(&rows(n)).unwrap(),
+            whole.score(&rows(n)).unwrap()
+        );
+    }
+}
+
+/// The output shape needs a typed model: parsing accepts the model, a later stage refuses it.
+#[test]
+fn a_wrong_output_shape_is_refused_while_preparing() {
+    let path = format!(
+        "{}/tests/fixtures/two_scores.onnx",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let scorer = Scorer::parse(&std::fs::read(path).unwrap()).expect("parsing checks no shape");
+    let mut preparation = scorer.preparation();
+    let err = loop {
+        match scorer.advance(&mut preparation) {
+            Ok(done) => assert!(!done, "the preparation finished without refusing"),
+            Err(err) => break err,
+        }
+    };
+    assert_eq!(err.code(), "model_contract", "{err}");
+    assert!(err.to_string().contains("output shape"), "{err}");
+}

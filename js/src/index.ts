@@ -443,7 +443,7 @@ async function loadModelAndRerank(
       timings.modelReady = now();
       log?.(`model ready ${(timings.modelReady - timings.started).toFixed(1)} ms after start`);
       // Loading the model and ranking the page are two tasks, not one long one.
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      await nextTask();
     }
     touched.stop();
     firstRerank(core, touched.widgets, report, log);
@@ -468,7 +468,12 @@ async function loadModelAndRerank(
 async function loadModel(config: VitrineConfig, url: string): Promise<Ranker> {
   const [runtime, bytes] = await Promise.all([loadRanker(config), fetchModel(url)]);
   try {
-    return new runtime.Ranker(bytes);
+    const ranker = new runtime.Ranker(bytes);
+    // A stage per task: each runs tract code for the first time, which the browser compiles
+    // as it goes, and all of them in one task blocked the page for 50 to 90 ms.
+    do await nextTask();
+    while (!ranker.prepare());
+    return ranker;
   } catch (e) {
     // The ranker knows what is wrong with the model, not which option brought it.
     const error = asVitrineError(e, "model_runtime");
@@ -489,15 +494,18 @@ async function fetchModel(url: string): Promise<Uint8Array> {
   return new Uint8Array(await response.arrayBuffer());
 }
 
-/** The model runtime's module, compiled while it streams in; once per page. */
+/** The model runtime's module, compiled off the main thread; once per page. */
 let rankerModule: Promise<typeof import("./pkg/vitrine_ranker.js")> | undefined;
 
 function loadRanker(config: VitrineConfig): Promise<typeof import("./pkg/vitrine_ranker.js")> {
   rankerModule ??= (async () => {
     const url = config.rankerUrl ?? defaultRankerUrl();
     try {
-      const runtime = await import("./pkg/vitrine_ranker.js");
-      await runtime.default({ module_or_path: url });
+      const [runtime, module] = await Promise.all([
+        import("./pkg/vitrine_ranker.js"),
+        compileOffMainThread(url),
+      ]);
+      await runtime.default({ module_or_path: module });
       return runtime;
     } catch (e) {
       const why = asVitrineError(e).message;
@@ -509,6 +517,19 @@ function loadRanker(config: VitrineConfig): Promise<typeof import("./pkg/vitrine
   // A failed load may be retried by a later `start`.
   rankerModule.catch(() => (rankerModule = undefined));
   return rankerModule;
+}
+
+/**
+ * The wasm module at `url`, downloaded whole, then compiled. Not `compileStreaming`: Chromium
+ * decodes a streamed module on the main thread as its chunks arrive, 5 to 8 ms per MB, and
+ * on a fast connection the ranker's 9 MB came in as tasks of 30 to 90 ms; the bytes of a
+ * finished download are decoded on a background thread. The price is that the browser keeps
+ * no compiled code between visits, which it only does for streamed modules.
+ */
+async function compileOffMainThread(url: string | URL): Promise<WebAssembly.Module> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  return WebAssembly.compile(await response.arrayBuffer());
 }
 
 /**
@@ -757,6 +778,11 @@ function defaultRankerUrl(): URL {
   const url = new URL("./pkg/vitrine_ranker_bg.wasm", import.meta.url);
   url.searchParams.set("v", RANKER_VERSION);
   return url;
+}
+
+/** Resolves in a later task, so that the browser may paint and handle input in between. */
+function nextTask(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 function now(): number {

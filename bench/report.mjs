@@ -223,12 +223,26 @@ steps before the split were already in place (\`Cargo.toml\`: LTO, one codegen u
 | wasm-opt -Oz on the core (\`node scripts/wasm-opt.mjs\`) | 156.8 KiB | |
 | wasm-opt -Os on the ranker (by hand, 3 min) | | 1547.1 KiB |
 | DOM capture (impressions, navigation, dwell), the two-tab merge and the sync lock, in the core (\`make bench\`, wasm-opt -Oz) | 197.0 KiB | |
+| opt-level "z" for both modules, tract-linalg still at 3 (\`Makefile\` \`WASM_SIZE\`; no wasm-opt) | 164.9 KiB | 1289.8 KiB |
+| the same with wasm-opt -O1 instead of -Oz on the core | 163.7 KiB | |
+| this tree (\`make bench\`: the above, plus the features' hashed lookups) | 165.1 KiB | 1291.1 KiB |
 
-wasm-opt buys under 1 % on the core: rustc's LTO output leaves little for it. On the ranker
-\`-Os\` cut the raw file from 9.0 to 8.0 MiB but grew the brotli by 7 %, so
-\`make sdk-release\` leaves the ranker as rustc made it. The capture and merge work grew the
-core by a quarter; which code took how much is not measured yet (a size profiler such as
-twiggy would say). Either way the 80 KB budget needs more than trimming.
+Before opt-level "z", the core's bytes went (twiggy, on an unstripped build): 37.5 % to
+functions of serde, serde_json and serde-wasm-bindgen, and 55 to 70 KB more of serde
+inlined into the core's own parsers; the internally tagged \`Event\` alone deserializes in
+47 KB. The ranker's went to tract's operators (convolutions and pooling about 600 KB, FFT
+with rustfft about 750 KB, NNEF serialisation 275 KB, recurrent layers 136 KB), to ndarray
+(1.1 MB), and to code for datum types an MLP never uses (f16, f64 and the integer types, about
+1.6 MB together), none of which a cargo feature of tract 0.23 can drop: every operator is
+reached through tables of trait objects. Our model uses only Gemm and Relu.
+
+What was tried and not kept: wasm-opt -Oz on a "z" core (brotli +5 %), tract-linalg at "z"
+(ranker 4.8 % smaller, scoring 60 % slower), \`panic = "abort"\` and building without
+simd128 (no change). opt-level "z" also made the core's own code slower: see the ranking
+rows above, and \`track()\`. wasm-opt buys about 1 % on either file. The two budgets need
+code changes, not settings: a core that parses without serde's generic machinery, and a
+ranker whose ONNX operator list holds only what dense models use (measured at about 1010
+KiB with all of tract at "z"), at the price of refusing models with other operators.
 
 ## Reproduce
 
@@ -239,6 +253,11 @@ when its lockfile changed, then \`node bench/run.mjs\`, which also writes
 (brotli at quality 11 of two large wasm files takes most of it); the sizes are then cached by
 content hash in \`target/bench/compressed-sizes.json\`, and a run with the SDK already built
 takes well under a minute.
+
+\`cargo bench --bench rerank\` splits a re-rank natively into features, model, rule and
+blend, for work on one part without a wasm build (its first build takes minutes: tract with
+LTO). Native and wasm differ in their maths libraries: natively the exponentials dominate,
+in the browser they did not.
 
 ## What each figure includes
 

@@ -74,8 +74,8 @@ pub fn extract(profile: &Profile, candidates: &[Candidate], now_ms: f64) -> Vec<
     let mean_log_price = profile.mean_log_price(now);
     let strength = profile.strength(now).ln_1p();
     let denominator = candidates.len().saturating_sub(1).max(1) as f64;
-    // A share divides by its table's total, which is the same for every candidate: summing
-    // each table once per list instead of once per candidate is most of a list's cost.
+    // What does not depend on the candidate is made once per list: the shares of each
+    // table (decayed and divided by their total) and the lookups of recent items and cart.
     let categories = shares(&profile.categories, now, half_life);
     let top_categories = shares(&profile.top_categories, now, half_life);
     let brands = shares(&profile.brands, now, half_life);

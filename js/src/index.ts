@@ -367,7 +367,7 @@ export async function start(config: VitrineConfig = {}): Promise<VitrineHandle> 
     return inert(timings);
   }
 
-  // The model runtime and the model stream in while the core starts; nothing waits for them
+  // The model runtime and the model download while the core starts; nothing waits for them
   // before tracking is ready. Handled here so that a failure is reported once, below.
   const model = config.modelUrl === undefined ? undefined : loadModel(config, config.modelUrl);
   model?.catch(() => {});

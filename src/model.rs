@@ -115,7 +115,25 @@ impl Scorer {
     /// cannot type or optimize the model.
     pub fn advance(&self, preparation: &mut Preparation) -> Result<bool> {
         let batch = preparation.batch;
-        preparation.stage = match std::mem::replace(&mut preparation.stage, Stage::Planned) {
+        // Parsed while the stage runs: a stage that fails leaves the preparation to start
+        // over, and fail the same way, rather than look done.
+        let stage = std::mem::replace(&mut preparation.stage, Stage::Parsed);
+        preparation.stage = match self.next_stage(stage, batch)? {
+            Stage::Planned(state) => {
+                let mut plans = self.plans.borrow_mut();
+                if !plans.iter().any(|(b, _)| *b == batch) {
+                    plans.push((batch, state));
+                }
+                Stage::Kept
+            }
+            stage => stage,
+        };
+        Ok(matches!(preparation.stage, Stage::Kept))
+    }
+
+    /// The stage after `stage`, in making the plan for exactly `batch` rows.
+    fn next_stage(&self, stage: Stage, batch: usize) -> Result<Stage> {
+        Ok(match stage {
             Stage::Parsed => Stage::Typed(self.typed(batch)?),
             Stage::Typed(model) => {
                 Stage::Decluttered(model.into_decluttered().map_err(unprepared)?)
@@ -124,17 +142,9 @@ impl Scorer {
                 model.optimize().map_err(unprepared)?;
                 Stage::Optimized(model)
             }
-            Stage::Optimized(model) => {
-                let state = runnable(model)?;
-                let mut plans = self.plans.borrow_mut();
-                if !plans.iter().any(|(b, _)| *b == batch) {
-                    plans.push((batch, state));
-                }
-                Stage::Planned
-            }
-            Stage::Planned => Stage::Planned,
-        };
-        Ok(matches!(preparation.stage, Stage::Planned))
+            Stage::Optimized(model) => Stage::Planned(runnable(model)?),
+            done @ (Stage::Planned(_) | Stage::Kept) => done,
+        })
     }
 
     /// The batch size the model was exported with, when fixed; `None` for any batch.
@@ -189,12 +199,16 @@ impl Scorer {
         f(&mut plans[index].1)
     }
 
-    /// The model optimized for exactly `batch` rows, with its run state.
+    /// The model optimized for exactly `batch` rows, with its run state: every stage of
+    /// [`Scorer::advance`] in one call.
     fn plan_for(&self, batch: usize) -> Result<TypedSimpleState> {
-        let mut model = self.typed(batch)?;
-        model.declutter().map_err(unprepared)?;
-        model.optimize().map_err(unprepared)?;
-        runnable(model)
+        let mut stage = Stage::Parsed;
+        loop {
+            stage = match self.next_stage(stage, batch)? {
+                Stage::Planned(state) => return Ok(state),
+                stage => stage,
+            };
+        }
     }
 
     /// The model typed for exactly `batch` rows, before any optimization.
@@ -219,7 +233,9 @@ enum Stage {
     Typed(TypedModel),
     Decluttered(TypedModel),
     Optimized(TypedModel),
-    Planned,
+    Planned(TypedSimpleState),
+    /// The plan is among the scorer's plans.
+    Kept,
 }
 
 /// An optimized model's run state, once its output is checked against the contract.

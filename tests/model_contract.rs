@@ -169,12 +169,15 @@ fn a_wrong_output_shape_is_refused_while_preparing() {
     );
     let scorer = Scorer::parse(&std::fs::read(path).unwrap()).expect("parsing checks no shape");
     let mut preparation = scorer.preparation();
-    let err = loop {
+    let mut refusal = || loop {
         match scorer.advance(&mut preparation) {
             Ok(done) => assert!(!done, "the preparation finished without refusing"),
             Err(err) => break err,
         }
     };
+    let err = refusal();
     assert_eq!(err.code(), "model_contract", "{err}");
     assert!(err.to_string().contains("output shape"), "{err}");
+    // A refused preparation does not look done afterwards: it refuses again.
+    assert_eq!(refusal().to_string(), err.to_string());
 }

@@ -291,11 +291,6 @@ impl Profile {
         self.top_categories.total(now_ms, self.config.half_life_ms)
     }
 
-    /// The remembered item with this id, if any.
-    pub fn recent_item(&self, id: &str) -> Option<&RecentItem> {
-        self.recent.iter().find(|item| item.id == id)
-    }
-
     /// The profile in plain words, one sentence per fact, strongest interests first.
     pub fn describe(&self, now_ms: f64) -> Vec<String> {
         let now = now_ms.max(self.clock_ms);

@@ -445,7 +445,6 @@ async function loadModelAndRerank(
       // Loading the model and ranking the page are two tasks, not one long one.
       await nextTask();
     }
-    touched.stop();
     firstRerank(core, touched.widgets, report, log);
   } catch (e) {
     report(asVitrineError(e, "model_runtime"));
@@ -532,10 +531,6 @@ async function compileOffMainThread(url: string | URL): Promise<WebAssembly.Modu
   return WebAssembly.compile(await response.arrayBuffer());
 }
 
-/**
- * The core's `rerankAll`, or with `debug` the same walk done here, one widget at a time, so
- * each decision can be logged.
- */
 /** The widgets the shopper touched before the first re-rank, and how to stop watching. */
 interface Interactions {
   widgets: WeakSet<Element>;
@@ -591,6 +586,10 @@ function firstRerank(
   }
 }
 
+/**
+ * The core's `rerankAll`, or with `debug` the same walk done here, one widget at a time, so
+ * each decision can be logged.
+ */
 function rerankAll(core: Core, report: (e: VitrineError) => void, log: DecisionLog): number {
   if (!log) return core.rerankAll();
   let ranked = 0;

@@ -48,6 +48,19 @@ export function recordResponses(page) {
   };
 }
 
+/**
+ * The marks `vitrine:<step>` the wrapper sets while it loads the model: the model file and
+ * the ranker are fetched side by side, then the ranker's steps follow one another.
+ */
+const MODEL_STEPS = [
+  "model-fetched",
+  "ranker-fetched",
+  "ranker-compiled",
+  "ranker-instantiated",
+  "model-parsed",
+  "model-prepared",
+];
+
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /**
@@ -72,6 +85,11 @@ export async function coldStarts(browser, origin, loads) {
     await page.goto(`${origin}/`);
     await page.waitForSelector("[data-vitrine-widget][data-vitrine-state]", { timeout: 30_000 });
     const t = await page.evaluate(() => window.vitrine.timings);
+    // The wrapper's user-timing marks of each step of loading the model.
+    const steps = await page.evaluate((names) => {
+      const at = (name) => performance.getEntriesByName(`vitrine:${name}`)[0]?.startTime;
+      return Object.fromEntries(names.map((name) => [name, at(name)]));
+    }, MODEL_STEPS);
     // Let a last task finish and be reported before reading the list.
     await page.waitForTimeout(200);
     const longTasks = await page.evaluate(() => window.benchLongTasks);
@@ -85,6 +103,7 @@ export async function coldStarts(browser, origin, loads) {
       started: t.started,
       longestTask: Math.max(0, ...longTasks),
       longTasks: longTasks.length,
+      ...Object.fromEntries(MODEL_STEPS.map((name) => [name, steps[name] - t.started])),
     });
     if (i === 0) files = await filesOf();
     await context.close();
@@ -98,6 +117,7 @@ export async function coldStarts(browser, origin, loads) {
     started_ms: of("started"),
     longest_task_ms: of("longestTask"),
     long_tasks: of("longTasks"),
+    model_steps_ms: Object.fromEntries(MODEL_STEPS.map((name) => [name, of(name)])),
     files,
   };
 }

@@ -177,18 +177,19 @@ async function runBench() {
     ruleOnly.track(event);
   }
 
+  // The model runtime as the wrapper loads it: the rows below time it with the core around
+  // it, and alone on the same rows as onnxruntime-web.
+  const ranker = new Ranker(modelBytes);
+  while (!ranker.prepare());
+
   // The core the wrapper runs, used bare for the "features + model + blend" rows: its
   // `benchDecide` reads a widget once, then ranks it over and over without the DOM.
   const bare = (prefix, withModel) => {
     const core = new Core({ autoCapture: false, storagePrefix: prefix }, (e) =>
       errors.push(`vitrine (${prefix}): ${e.message}`),
     );
-    if (withModel) {
-      // As the wrapper does it: the ranker module scores, the core calls it.
-      const ranker = new Ranker(modelBytes);
-      while (!ranker.prepare());
-      core.useScorer((rows) => ranker.score(rows));
-    }
+    // As the wrapper does it: the ranker module scores, the core calls it.
+    if (withModel) core.useScorer((rows) => ranker.score(rows));
     for (const event of trackingEvents(products).slice(0, 40)) core.track(event);
     return core;
   };
@@ -206,8 +207,10 @@ async function runBench() {
   const decide = {};
   const decideRule = {};
   const ortRun = {};
+  const tractRun = {};
   const plainJs = {};
   const agreement = {};
+  const tractAgreement = {};
   for (const n of SIZES) {
     const maxBatch = Math.max(1, Math.floor(2000 / n));
     const widgets = Array.from({ length: maxBatch }, (_, i) => widget(products, n, i * 131));
@@ -231,10 +234,12 @@ async function runBench() {
     const features = tiled(goldenRows, n);
     const input = new ort.Tensor("float32", features, [n, features.length / n]);
     ortRun[n] = await measure(() => session.run({ features: input }));
+    tractRun[n] = await measure(() => ranker.score(features));
     plainJs[n] = await measure(() => forward(features, n));
 
     const ortScores = (await session.run({ features: input })).score.data;
     agreement[n] = maxDelta(ortScores, forward(features, n));
+    tractAgreement[n] = maxDelta(ortScores, ranker.score(features));
   }
   const expected = golden.groups.flatMap((g) => g.scores);
   const goldenScores = forward(tiled(goldenRows, goldenRows.length), goldenRows.length);
@@ -261,8 +266,10 @@ async function runBench() {
     decide,
     decideRule,
     ort: ortRun,
+    tract: tractRun,
     plainJs,
     agreement,
+    tractAgreement,
     goldenDelta,
     tolerance: TOLERANCE,
     track: {

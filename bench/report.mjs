@@ -49,6 +49,7 @@ export function results(run) {
     longest_task_ms: cold.longest_task_ms,
     long_tasks: cold.long_tasks,
     model_ready_ms: cold.model_ready_ms,
+    model_steps_ms: cold.model_steps_ms,
     first_rerank_ms: cold.first_rerank_ms,
     rerank_p95_us: keyed(bench.sizes, (n) => bench.decide[n].p95_us),
     ort_run_p95_us: keyed(bench.sizes, (n) => bench.ort[n].p95_us),
@@ -57,10 +58,13 @@ export function results(run) {
     rerank_rule_p95_us: keyed(bench.sizes, (n) => bench.decideRule[n].p95_us),
     rerank_rule_end_to_end_median_us: keyed(bench.sizes, (n) => bench.rerankRule[n].median_us),
     rerank_rule_end_to_end_p95_us: keyed(bench.sizes, (n) => bench.rerankRule[n].p95_us),
+    tract_score_median_us: keyed(bench.sizes, (n) => bench.tract[n].median_us),
+    tract_score_p95_us: keyed(bench.sizes, (n) => bench.tract[n].p95_us),
     plain_js_median_us: keyed(bench.sizes, (n) => bench.plainJs[n].median_us),
     plain_js_p95_us: keyed(bench.sizes, (n) => bench.plainJs[n].p95_us),
     vitrine_over_ort: ratio(bench.decide, bench.ort),
     vitrine_end_to_end_over_ort: ratio(bench.rerank, bench.ort),
+    tract_over_ort: ratio(bench.tract, bench.ort),
     plain_js_over_ort: ratio(bench.plainJs, bench.ort),
     goals: goals(run),
     calls_per_sample: {
@@ -68,9 +72,11 @@ export function results(run) {
       rerank_end_to_end: keyed(bench.sizes, (n) => bench.rerank[n].batch),
       rerank_rule: keyed(bench.sizes, (n) => bench.rerankRule[n].batch),
       ort_run: keyed(bench.sizes, (n) => bench.ort[n].batch),
+      tract_score: keyed(bench.sizes, (n) => bench.tract[n].batch),
       plain_js: keyed(bench.sizes, (n) => bench.plainJs[n].batch),
     },
     ort_vs_plain_js_max_abs_delta: keyed(bench.sizes, (n) => bench.agreement[n]),
+    ort_vs_tract_max_abs_delta: keyed(bench.sizes, (n) => bench.tractAgreement[n]),
     plain_js_vs_golden_max_abs_delta: bench.goldenDelta,
     track_median_us: bench.track.median_us,
     track_p99_us: bench.track.p99_us,
@@ -124,6 +130,13 @@ function bytesRows(files) {
   return [...files.map((f) => line(f.path, f)), line("total", total)];
 }
 
+/** The medians of the wrapper's `vitrine:*` marks, as "step 12.3 · step 45.6". */
+function modelSteps(steps) {
+  return Object.entries(steps)
+    .map(([name, ms]) => `${name.replace("-", " ")} ${ms.toFixed(1)}`)
+    .join(" · ");
+}
+
 /** The one table `make bench` prints. */
 export function table(run) {
   const { bench, cold } = run;
@@ -143,15 +156,20 @@ export function table(run) {
     row("Vitrine rerank(container) (b) **", (n) => cell(bench.rerank[n])),
     row("  the same, rule only (no model)", (n) => cell(bench.rerankRule[n])),
     row("onnxruntime-web session.run", (n) => cell(bench.ort[n])),
+    row("tract alone: ranker.score ***", (n) => cell(bench.tract[n])),
     row("plain-JS forward pass", (n) => cell(bench.plainJs[n])),
     row("ratio (a) / onnxruntime-web", (n) => ratio(r.vitrine_over_ort[n])),
     row("ratio (b) / onnxruntime-web", (n) => ratio(r.vitrine_end_to_end_over_ort[n])),
+    row("ratio tract alone / onnxruntime-web", (n) => ratio(r.tract_over_ort[n])),
     row("ratio plain JS / onnxruntime-web", (n) => ratio(r.plain_js_over_ort[n])),
     row("max |Δ score| ort vs plain JS", (n) => delta(bench.agreement[n])),
+    row("max |Δ score| ort vs tract", (n) => delta(bench.tractAgreement[n])),
     "  * (a) features from the profile, the model, the blend and the policy, on candidates",
     "    already read from the page: what issue 7's goal compares with session.run.",
     "  ** (b) end to end: (a) plus reading the widget from the DOM and moving its items.",
     "    session.run and the plain-JS pass score ready-made feature rows only.",
+    "  *** the tract ranker that (a) and (b) call, on the same rows as session.run: the",
+    "    model's own cost, with the copies into and out of the ranker's wasm memory.",
     `  plain JS vs models/golden.json (onnxruntime, Python): max |Δ| `
       + `${bench.goldenDelta.toExponential(1)}; page timer resolution `
       + `${bench.timerResolutionUs.toFixed(0)} µs`,
@@ -160,6 +178,7 @@ export function table(run) {
     `    tracking ready ${cold.tracking_ready_ms.toFixed(1)} · model ready `
       + `${cold.model_ready_ms.toFixed(1)} · first re-rank ${cold.first_rerank_ms.toFixed(1)}`
       + ` (start() itself at ${cold.started_ms.toFixed(0)} ms after navigation)`,
+    `    the model's steps: ${modelSteps(cold.model_steps_ms)}`,
     "  issue 7 goals, reported and not asserted:",
     `    re-rank (a) of 100 within session.run of 100: ${verdict(r.vitrine_over_ort[100] <= 1)} `
       + `(${us(bench.decide[100].median_us)} vs ${us(bench.ort[100].median_us)} µs; `
@@ -225,12 +244,23 @@ steps before the split were already in place (\`Cargo.toml\`: LTO, one codegen u
 | DOM capture (impressions, navigation, dwell), the two-tab merge and the sync lock, in the core (\`make bench\`, wasm-opt -Oz) | 197.0 KiB | |
 | opt-level "z" for both modules, tract-linalg still at 3 (\`Makefile\` \`WASM_SIZE\`; no wasm-opt) | 164.9 KiB | 1289.8 KiB |
 | the same with wasm-opt -O1 instead of -Oz on the core | 163.7 KiB | |
-| this tree (\`make bench\`: the above, plus the features' hashed lookups) | 165.1 KiB | 1291.1 KiB |
+| the above, plus the features' hashed lookups (\`make bench\`) | 165.1 KiB | 1291.1 KiB |
+| events read field by field (\`src/event_json.rs\`), not by serde's internally tagged derive (\`make bench\`) | 156.5 KiB | |
+| no serde in the core: every stored record, the options and the page's objects read and written through a small JSON tree (\`src/json.rs\`, \`src/stored.rs\`; \`make sdk\`) | 121.0 KiB | |
+| numbers read by JavaScript's parser (\`src/number.rs\`: Rust's 10 KB table of powers of five goes), the profile's tables as sorted vectors instead of \`BTreeMap\` (\`src/label_map.rs\`, 21 KB of code), one sort instead of four copies (\`src/order.rs\`, 25.5 to 4.4 KB) | 100.7 KiB | |
+| exact numbers of up to 15 digits read in Rust again (no call into JavaScript per price), explanations written as one string, page attributes refused by length, deques as vectors (\`make sdk\`) | 101.4 KiB | |
 
 Before opt-level "z", the core's bytes went (twiggy, on an unstripped build): 37.5 % to
 functions of serde, serde_json and serde-wasm-bindgen, and 55 to 70 KB more of serde
-inlined into the core's own parsers; the internally tagged \`Event\` alone deserializes in
-47 KB. The ranker's went to tract's operators (convolutions and pooling about 600 KB, FFT
+inlined into the core's own parsers; the internally tagged \`Event\` alone deserialized in
+47 KB (at "z", 79 KB with serde's buffering, against 18 KB for the reader that replaced it).
+Without serde, of the core's 331 KB of code and data (twiggy, at "z", unstripped): 35 % is
+Vitrine's own code, 30 % generic code of the standard library instantiated for it
+(iterators, \`Vec\`, \`VecDeque\`, closures), 10 % the bindings to the browser
+(wasm-bindgen, js-sys, web-sys), 8 % data (error texts, the shipped segment centroids, the
+float-formatting tables), 5.5 % float formatting (\`{}\` of an \`f64\` in messages and in the
+JSON writer), 4 % \`HashMap\` and 4 % the rest of \`core::fmt\`. The ranker's went to
+tract's operators (convolutions and pooling about 600 KB, FFT
 with rustfft about 750 KB, NNEF serialisation 275 KB, recurrent layers 136 KB), to ndarray
 (1.1 MB), and to code for datum types an MLP never uses (f16, f64 and the integer types, about
 1.6 MB together), none of which a cargo feature of tract 0.23 can drop: every operator is
@@ -240,9 +270,12 @@ What was tried and not kept: wasm-opt -Oz on a "z" core (brotli +5 %), tract-lin
 (ranker 4.8 % smaller, scoring 60 % slower), \`panic = "abort"\` and building without
 simd128 (no change). opt-level "z" also made the core's own code slower: see the ranking
 rows above, and \`track()\`. wasm-opt buys about 1 % on either file. The two budgets need
-code changes, not settings: a core that parses without serde's generic machinery, and a
-ranker whose ONNX operator list holds only what dense models use (measured at about 1010
-KiB with all of tract at "z"), at the price of refusing models with other operators.
+code changes, not settings. For the core, what is left after serde is spread thin: float
+formatting (about 7 KiB of brotli, by way of JavaScript's \`String(n)\` as the numbers'
+parsing already goes), \`HashMap\` where a sorted vector would do, and fewer generic
+instantiations. 80 KB is a third below today's start-up path of 116 KiB. For the ranker, an ONNX
+operator list that holds only what dense models use (measured at about 1010 KiB with all of
+tract at "z"), at the price of refusing models with other operators.
 
 ## Reproduce
 
@@ -276,13 +309,17 @@ in the browser they did not.
   difference between the two is the model's share.
 - **onnxruntime-web session.run**: the awaited \`session.run\` on \`models/ranker.onnx\` with a
   ready [N, 13] tensor; no feature work, no DOM.
+- **tract alone**: \`Ranker.score\` of the ranker wasm, the model runtime the rows above
+  call, on the same rows as \`session.run\`: the copy of the rows into its memory, tract's
+  plan for the batch and the copy of the scores out. This is the model's own cost, runtime
+  against runtime; (a) adds the features, the blend and the policy to it.
 - **plain-JS forward pass**: \`bench/forward.mjs\` on the same rows, with the weights read
   from the same \`.onnx\` by \`bench/onnx-model.mjs\`.
-- **Feature rows** for the last two: the ${run.bench.goldenRows} real rows of
+- **Feature rows** for the last three: the ${run.bench.goldenRows} real rows of
   \`models/golden_inputs.json\`, tiled to N. Vitrine computes its own rows from the DOM and
   the profile; the model's cost does not depend on the values. The run fails if
-  onnxruntime-web and the plain-JS pass differ by more than 1e-5 on these rows, or the
-  plain-JS pass from \`models/golden.json\`.
+  onnxruntime-web differs from tract or from the plain-JS pass by more than 1e-5 on these
+  rows, or the plain-JS pass from \`models/golden.json\`.
 - **Samples**: ${run.bench.warmupSamples} warm-up samples, then ${run.bench.samples}. Each
   sample times a batch of calls long enough (about ${run.bench.sampleMs} ms) to dwarf the
   page's coarsened clock (${run.bench.timerResolutionUs.toFixed(0)} µs here, without
@@ -291,8 +328,12 @@ in the browser they did not.
   the per-call time of each sample; \`calls_per_sample\` in the JSON gives the batch sizes.
 - **Cold start**: the demo home page (\`vitrine-demo\`) in ${run.cold.loads} fresh browser
   contexts; \`handle.timings\` from \`start()\` to tracking ready and to model ready (the
-  model's fetch, tract's parse and the contract check included). Medians. Long tasks
-  (\`PerformanceObserver\`, over 50 ms) are of the whole page, not attributed to Vitrine.
+  model's fetch, tract's parse and the contract check included). Medians. *The model's
+  steps* are the wrapper's user-timing marks (\`vitrine:ranker-compiled\` and so on) in ms
+  after \`start()\`: the model file and the ranker's bytes fetched, the ranker compiled
+  (\`WebAssembly.compile\`, off the main thread) and instantiated, the model parsed, and
+  prepared (the last stage ends at model ready). Long tasks (\`PerformanceObserver\`, over
+  50 ms) are of the whole page, not attributed to Vitrine.
 - **Bytes**: every response of the first cold load, raw, gzip level 9 and brotli quality 11
   (node's zlib). The demo serves them uncompressed. \`core_brotli_bytes\` in the JSON is the
   start-up path (wrapper, the core's glue and snippets, \`vitrine_bg.wasm\`), and

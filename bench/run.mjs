@@ -82,6 +82,9 @@ for (const n of bench.sizes) {
   if (!(bench.agreement[n] <= bench.tolerance)) {
     problems.push(`onnxruntime-web and plain JS differ by ${bench.agreement[n]} at N=${n}`);
   }
+  if (!(bench.tractAgreement[n] <= bench.tolerance)) {
+    problems.push(`onnxruntime-web and tract differ by ${bench.tractAgreement[n]} at N=${n}`);
+  }
 }
 if (!(bench.goldenDelta <= bench.tolerance)) {
   problems.push(`plain JS differs from models/golden.json by ${bench.goldenDelta}`);

@@ -3,20 +3,17 @@
 //! A weight halves every half-life. Instead of touching every entry on every tick, each entry
 //! remembers when it was last brought up to date and is decayed lazily when read or bumped.
 
-use std::collections::BTreeMap;
-
-use serde::{Deserialize, Serialize};
-
 use crate::error::{Error, Result};
+use crate::json::{Object, Value};
+use crate::label_map::LabelMap;
+use crate::stored::Fields;
 
 /// One decayed quantity: its value as of `at_ms`.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Decayed {
-    /// The value at `at_ms`.
-    #[serde(rename = "v")]
+    /// The value at `at_ms` (stored as `v`).
     pub value: f64,
-    /// Milliseconds since the Unix epoch of the last update.
-    #[serde(rename = "t")]
+    /// Milliseconds since the Unix epoch of the last update (stored as `t`).
     pub at_ms: f64,
 }
 
@@ -25,6 +22,30 @@ impl Decayed {
     pub fn at(&self, now_ms: f64, half_life_ms: f64) -> f64 {
         let elapsed = (now_ms - self.at_ms).max(0.0);
         self.value * (-elapsed / half_life_ms * std::f64::consts::LN_2).exp()
+    }
+
+    /// The stored form, `{"v": value, "t": at_ms}`: one-letter names, as a profile holds a
+    /// hundred of them.
+    pub fn to_value(&self) -> Value {
+        Object::new()
+            .with("v", self.value)
+            .with("t", self.at_ms)
+            .into()
+    }
+
+    /// The stored value in field `key` of `fields`.
+    ///
+    /// # Errors
+    /// [`Error::Corrupt`] naming the field when it is not of the stored form.
+    pub fn read(fields: &Fields, key: &str) -> Result<Self> {
+        Decayed::from_fields(&fields.object(key)?)
+    }
+
+    fn from_fields(fields: &Fields) -> Result<Self> {
+        Ok(Decayed {
+            value: fields.number("v")?,
+            at_ms: fields.number("t")?,
+        })
     }
 
     /// Checks a value read from storage: finite, not negative, at a finite time.
@@ -53,12 +74,38 @@ impl Decayed {
 ///
 /// When full, the weakest entry (after decay) makes room for a new one, so the profile stays
 /// within its size budget however long the shopper browses.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffinityTable {
-    entries: BTreeMap<String, Decayed>,
+    entries: LabelMap<Decayed>,
 }
 
 impl AffinityTable {
+    /// The stored form, `{"entries": {label: decayed, …}}`.
+    pub fn to_value(&self) -> Value {
+        let entries: Object = self
+            .entries
+            .iter()
+            .map(|(label, weight)| (label.to_owned(), weight.to_value()))
+            .collect();
+        Object::new().with("entries", entries).into()
+    }
+
+    /// The stored table in field `key` of `fields`; its bounds are [`Self::check`]'s.
+    ///
+    /// # Errors
+    /// [`Error::Corrupt`] naming the field when it is not of the stored form.
+    pub fn read(fields: &Fields, key: &str) -> Result<Self> {
+        let entries = fields
+            .object(key)?
+            .map("entries")?
+            .map(|(label, at, weight)| {
+                let weight = Decayed::from_fields(&Fields::of(weight, at)?)?;
+                Ok((label.to_owned(), weight))
+            })
+            .collect::<Result<_>>()?;
+        Ok(AffinityTable { entries })
+    }
+
     /// Adds `amount` to `label`'s weight, evicting the weakest entry if `capacity` is reached.
     pub fn bump(
         &mut self,
@@ -76,8 +123,9 @@ impl AffinityTable {
                 self.evict_weakest(now_ms, half_life_ms);
             }
         }
-        let entry = self.entries.entry(label.to_owned()).or_default();
-        entry.add(amount, now_ms, half_life_ms);
+        self.entries
+            .get_or_default(label)
+            .add(amount, now_ms, half_life_ms);
     }
 
     /// `label`'s weight as of `now_ms`, zero if unknown.
@@ -91,14 +139,14 @@ impl AffinityTable {
     pub fn weights(&self, now_ms: f64, half_life_ms: f64) -> impl Iterator<Item = (&str, f64)> {
         self.entries
             .iter()
-            .map(move |(label, d)| (label.as_str(), d.at(now_ms, half_life_ms)))
+            .map(move |(label, d)| (label, d.at(now_ms, half_life_ms)))
     }
 
     /// The sum of all weights as of `now_ms`.
     pub fn total(&self, now_ms: f64, half_life_ms: f64) -> f64 {
         self.entries
-            .values()
-            .map(|d| d.at(now_ms, half_life_ms))
+            .iter()
+            .map(|(_, d)| d.at(now_ms, half_life_ms))
             .sum()
     }
 
@@ -116,14 +164,18 @@ impl AffinityTable {
 
     /// The `n` strongest labels with their weights, strongest first.
     pub fn top(&self, n: usize, now_ms: f64, half_life_ms: f64) -> Vec<(String, f64)> {
-        let mut all: Vec<(String, f64)> = self
+        let all: Vec<(&str, f64)> = self
             .entries
             .iter()
-            .map(|(label, d)| (label.clone(), d.at(now_ms, half_life_ms)))
+            .map(|(label, d)| (label, d.at(now_ms, half_life_ms)))
             .collect();
-        all.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        all.truncate(n);
-        all
+        // Labels are unique and in order: ties of weight stay in label order.
+        let order = crate::order::sorted_indices(all.len(), &|a, b| all[b].1.total_cmp(&all[a].1));
+        order
+            .into_iter()
+            .take(n)
+            .map(|i| (all[i].0.to_owned(), all[i].1))
+            .collect()
     }
 
     /// Forgets labels last reinforced before `cutoff_ms`, however strong they still are: the
@@ -147,7 +199,7 @@ impl AffinityTable {
                 self.entries.len()
             )));
         }
-        for (label, weight) in &self.entries {
+        for (label, weight) in self.entries.iter() {
             if label.len() > max_label_bytes {
                 return Err(Error::Corrupt(format!(
                     "profile {name}: a label of {} bytes, at most {max_label_bytes}",
@@ -177,7 +229,7 @@ impl AffinityTable {
                 a.1.at(now_ms, half_life_ms)
                     .total_cmp(&b.1.at(now_ms, half_life_ms))
             })
-            .map(|(label, _)| label.clone());
+            .map(|(label, _)| label.to_owned());
         if let Some(label) = weakest {
             self.entries.remove(&label);
         }

@@ -18,6 +18,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::json::{Object, Value};
+use crate::stored::{self, Fields};
 
 /// The version of the stored consent's shape.
 pub const CONSENT_SCHEMA: u32 = 1;
@@ -35,8 +37,7 @@ pub enum ConsentMode {
 }
 
 /// The shopper's explicit answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Choice {
     /// `grantConsent()`.
     Granted,
@@ -45,8 +46,7 @@ pub enum Choice {
 }
 
 /// The stored choice, if the shopper made one.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Consent {
     schema: u32,
     /// What the shopper chose.
@@ -56,8 +56,7 @@ pub struct Consent {
 }
 
 /// Why sync is allowed or not, as the page sees it in `consent().reason`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reason {
     /// The shopper granted consent.
     Granted,
@@ -72,12 +71,59 @@ pub enum Reason {
 }
 
 /// The outcome of the rules.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Decision {
     /// Whether batches may be built and sent.
     pub sync_allowed: bool,
     /// Why.
     pub reason: Reason,
+}
+
+impl Reason {
+    /// The reason's name for the page.
+    pub fn name(self) -> &'static str {
+        match self {
+            Reason::Granted => "granted",
+            Reason::OptOutDefault => "opt_out_default",
+            Reason::NotAsked => "not_asked",
+            Reason::Revoked => "revoked",
+            Reason::GlobalPrivacyControl => "global_privacy_control",
+        }
+    }
+}
+
+impl ConsentMode {
+    /// The mode's name, as the store configures it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ConsentMode::OptIn => "opt-in",
+            ConsentMode::OptOut => "opt-out",
+        }
+    }
+
+    /// The mode of this name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [ConsentMode::OptIn, ConsentMode::OptOut]
+            .into_iter()
+            .find(|mode| mode.name() == name)
+    }
+}
+
+impl Choice {
+    /// The choice's name in storage.
+    pub fn name(self) -> &'static str {
+        match self {
+            Choice::Granted => "granted",
+            Choice::Revoked => "revoked",
+        }
+    }
+
+    /// The choice of this name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Choice::Granted, Choice::Revoked]
+            .into_iter()
+            .find(|choice| choice.name() == name)
+    }
 }
 
 /// What the store configured.
@@ -130,7 +176,13 @@ impl Consent {
 
     /// Serializes the choice for storage.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("invariant: consent always serializes")
+        Value::from(
+            Object::new()
+                .with("schema", self.schema)
+                .with("choice", self.choice.name())
+                .with("at_ms", self.at_ms),
+        )
+        .to_json()
     }
 
     /// Restores a stored choice.
@@ -138,8 +190,15 @@ impl Consent {
     /// # Errors
     /// [`Error::Corrupt`] when the text is not a consent record of a known schema.
     pub fn from_json(json: &str) -> Result<Self> {
-        let consent: Consent =
-            serde_json::from_str(json).map_err(|e| Error::Corrupt(format!("consent: {e}")))?;
+        let value = stored::parse("consent", json)?;
+        let fields = Fields::of(&value, "consent")?.only(&["schema", "choice", "at_ms"])?;
+        let choice = Choice::from_name(&fields.string("choice")?)
+            .ok_or_else(|| fields.corrupt("choice", "expected \"granted\" or \"revoked\""))?;
+        let consent = Consent {
+            schema: fields.small("schema")?,
+            choice,
+            at_ms: fields.number("at_ms")?,
+        };
         if consent.schema != CONSENT_SCHEMA {
             return Err(Error::Corrupt(format!(
                 "consent schema {} is not known",

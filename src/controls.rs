@@ -4,16 +4,15 @@
 //! nothing and sends nothing; the stored profile stays as it was until resumed or erased.
 //! The record is written only while paused, so an unpaused device stores no controls at all.
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::{Error, Result};
+use crate::json::{Object, Value};
+use crate::stored::{self, Fields};
 
 /// The version of the stored controls' shape.
 pub const CONTROLS_SCHEMA: u32 = 1;
 
 /// What the shopper chose.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Controls {
     schema: u32,
     /// Personalization, tracking and sync are paused.
@@ -40,7 +39,12 @@ impl Controls {
 
     /// Serializes the controls for storage.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("invariant: controls always serialize")
+        Value::from(
+            Object::new()
+                .with("schema", self.schema)
+                .with("paused", self.paused),
+        )
+        .to_json()
     }
 
     /// Restores stored controls.
@@ -48,8 +52,12 @@ impl Controls {
     /// # Errors
     /// [`Error::Corrupt`] when the text is not controls of a known schema.
     pub fn from_json(json: &str) -> Result<Self> {
-        let controls: Controls =
-            serde_json::from_str(json).map_err(|e| Error::Corrupt(format!("controls: {e}")))?;
+        let value = stored::parse("controls", json)?;
+        let fields = Fields::of(&value, "controls")?.only(&["schema", "paused"])?;
+        let controls = Controls {
+            schema: fields.small("schema")?,
+            paused: fields.bool("paused")?,
+        };
         if controls.schema != CONTROLS_SCHEMA {
             return Err(Error::Corrupt(format!(
                 "controls schema {} is not known",

@@ -9,10 +9,10 @@
 //! is. The constants are the time scales a store would reason in: a month of visits, two
 //! weeks of absence, a handful of actions per visit.
 
-use serde::{Deserialize, Serialize};
-
 use crate::affinity::Decayed;
 use crate::error::{Error, Result};
+use crate::json::{Object, Value};
+use crate::stored::Fields;
 
 /// Visits and actions fade by half over 30 days: "frequency" means recent frequency.
 pub const ENGAGEMENT_HALF_LIFE_MS: f64 = 30.0 * DAY_MS;
@@ -37,7 +37,7 @@ pub enum Action {
 }
 
 /// The engagement state stored in the profile.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Engagement {
     /// Visits, decayed: frequency.
     visits: Decayed,
@@ -53,7 +53,7 @@ pub struct Engagement {
 }
 
 /// The engagement estimate the page sees.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EngagementEstimate {
     /// Days between the previous visit's end and the latest activity (0 for a first visit).
     pub recency_days: f64,
@@ -71,7 +71,48 @@ pub struct EngagementEstimate {
     pub level: &'static str,
 }
 
+impl EngagementEstimate {
+    /// The estimate as the page's `engagement()` shows it.
+    pub fn to_value(&self) -> Value {
+        Object::new()
+            .with("recency_days", self.recency_days)
+            .with("idle_days", self.idle_days)
+            .with("visits", self.visits)
+            .with("depth", self.depth)
+            .with("score", self.score)
+            .with("churn_risk", self.churn_risk)
+            .with("level", self.level)
+            .into()
+    }
+}
+
 impl Engagement {
+    /// The stored form.
+    pub fn to_value(&self) -> Value {
+        Object::new()
+            .with("visits", self.visits.to_value())
+            .with("actions", self.actions.to_value())
+            .with("commitments", self.commitments.to_value())
+            .with("previous_visit_end_ms", self.previous_visit_end_ms)
+            .with("last_event_ms", self.last_event_ms)
+            .into()
+    }
+
+    /// The stored state in field `key` of `fields`; its bounds are [`Self::check`]'s.
+    ///
+    /// # Errors
+    /// [`Error::Corrupt`] naming the field when it is not of the stored form.
+    pub fn read(fields: &Fields, key: &str) -> Result<Self> {
+        let fields = fields.object(key)?;
+        Ok(Engagement {
+            visits: Decayed::read(&fields, "visits")?,
+            actions: Decayed::read(&fields, "actions")?,
+            commitments: Decayed::read(&fields, "commitments")?,
+            previous_visit_end_ms: fields.number("previous_visit_end_ms")?,
+            last_event_ms: fields.number("last_event_ms")?,
+        })
+    }
+
     /// Checks state read from storage: every count and time finite, no count negative.
     ///
     /// # Errors

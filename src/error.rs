@@ -51,67 +51,27 @@ impl Error {
 
     /// Builds an [`Error::InvalidField`], cutting the rendered value to a readable length.
     pub fn invalid(field: impl Into<String>, expected: &'static str, got: impl ToString) -> Self {
-        let mut got = got.to_string();
-        if got.len() > 64 {
-            let cut = (0..=64)
-                .rev()
-                .find(|i| got.is_char_boundary(*i))
-                .unwrap_or(0);
-            got.truncate(cut);
-            got.push('…');
-        }
         Error::InvalidField {
             field: field.into(),
             expected,
-            got,
+            got: shortened(got.to_string()),
         }
     }
 }
 
-/// Parses JSON into `T`, naming the path of the offending field in the error.
-pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(what: &str, json: &str) -> Result<T> {
-    let mut deserializer = serde_json::Deserializer::from_str(json);
-    serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-        let path = e.path().to_string();
-        let why = in_javascript_words(&e.inner().to_string());
-        if path == "." {
-            Error::Malformed(format!("{what}: {why}"))
-        } else {
-            Error::Malformed(format!("{what}: `{path}`: {why}"))
-        }
-    })
-}
-
-/// serde names Rust types ("expected f64"); the page's developer writes JavaScript.
-fn in_javascript_words(message: &str) -> String {
-    ["f64", "f32", "u64", "u32", "u16", "u8", "i64", "i32"]
-        .iter()
-        .fold(message.to_owned(), |m, rust| {
-            m.replace(&format!("expected {rust}"), "expected a number")
-        })
+/// `text` cut to at most 64 bytes and an ellipsis: a value quoted in an error message, which
+/// may be anything the page passed.
+pub(crate) fn shortened(mut text: String) -> String {
+    if text.len() > 64 {
+        let cut = (0..=64)
+            .rev()
+            .find(|i| text.is_char_boundary(*i))
+            .unwrap_or(0);
+        text.truncate(cut);
+        text.push('…');
+    }
+    text
 }
 
 /// The crate's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[derive(Debug, serde::Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Options {
-        #[allow(dead_code)] // read only to be refused
-        personal_weight: f64,
-    }
-
-    #[test]
-    fn type_errors_keep_the_path_and_speak_javascript() {
-        let error = parse_json::<Options>("config", r#"{"personalWeight":"high"}"#).unwrap_err();
-        let message = error.to_string();
-        assert_eq!(error.code(), "malformed_input");
-        assert!(message.contains("`personalWeight`"), "{message}");
-        assert!(message.contains("expected a number"), "{message}");
-        assert!(!message.contains("f64"), "{message}");
-    }
-}

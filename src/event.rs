@@ -21,26 +21,26 @@ pub const MAX_LINES: usize = 200;
 pub const MAX_LIST_BYTES: usize = 256;
 /// The longest dwell one event may report: an hour.
 pub const MAX_DWELL_SECONDS: f64 = 3600.0;
+/// Longest JSON form of one event we read, in bytes. The largest valid event, 200 products
+/// with the longest labels all escaped, takes under 300 KB; the limit keeps one call from
+/// growing the wasm memory, which never shrinks.
+pub const MAX_EVENT_JSON_BYTES: usize = 512 << 10;
+/// What [`MAX_EVENT_JSON_BYTES`] allows, in an error's words.
+pub const EVENT_JSON_WITHIN: &str = "at most 512 KiB of JSON";
 
 /// A product as the page describes it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Product {
     /// The store's product id.
-    #[serde(deserialize_with = "product_id")]
     pub id: String,
     /// Category path, most general first, dot-separated (`electronics.audio.headphone`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
     /// Brand name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub brand: Option<String>,
     /// Unit price in the store's currency.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "price"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub price: Option<f64>,
 }
 
@@ -60,35 +60,6 @@ impl Product {
             check_label(&format!("{field}.brand"), brand, MAX_LABEL_BYTES)?;
         }
         check_amount(&format!("{field}.price"), self.price)
-    }
-}
-
-/// Reads an order amount like a price, so that a NaN revenue is refused by name too.
-fn amount<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
-    price(deserializer)
-}
-
-/// Reads a price that may arrive as `NaN` or `±Infinity` written as strings (JSON has no
-/// such numbers; the browser layer writes them so), so that validation can refuse it by name
-/// instead of a parser error losing the field's path.
-fn price<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Price {
-        Number(f64),
-        Text(String),
-    }
-    match Option::<Price>::deserialize(deserializer)? {
-        None => Ok(None),
-        Some(Price::Number(n)) => Ok(Some(n)),
-        Some(Price::Text(t)) => match t.as_str() {
-            "NaN" => Ok(Some(f64::NAN)),
-            "Infinity" => Ok(Some(f64::INFINITY)),
-            "-Infinity" => Ok(Some(f64::NEG_INFINITY)),
-            _ => Err(serde::de::Error::custom(format!(
-                "price must be a number, got {t:?}"
-            ))),
-        },
     }
 }
 
@@ -125,9 +96,10 @@ impl WidgetKind {
     }
 }
 
-/// One thing a shopper did.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+/// One thing a shopper did. Read from JSON by [`crate::event_json`]; written by serde,
+/// internally tagged by `type`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     /// The shopper opened a product's page.
     ProductViewed {
@@ -139,10 +111,8 @@ pub enum Event {
         /// The product clicked.
         product: Product,
         /// The widget it was in, if any.
-        #[serde(default)]
         widget: Option<WidgetKind>,
         /// Its 0-based position as displayed.
-        #[serde(default, deserialize_with = "position")]
         position: Option<u32>,
     },
     /// Units of a product went into the cart.
@@ -150,7 +120,6 @@ pub enum Event {
         /// The product added.
         product: Product,
         /// How many units; 1 when absent.
-        #[serde(default = "one", deserialize_with = "quantity")]
         quantity: u32,
     },
     /// Units of a product left the cart.
@@ -158,7 +127,6 @@ pub enum Event {
         /// The product removed.
         product: Product,
         /// How many units; 1 when absent.
-        #[serde(default = "one", deserialize_with = "quantity")]
         quantity: u32,
     },
     /// The shopper ran a search. The query is validated, then dropped: it is neither stored
@@ -167,7 +135,6 @@ pub enum Event {
         /// The query text.
         query: String,
         /// How many results the store showed.
-        #[serde(default, deserialize_with = "result_count")]
         result_count: Option<u32>,
     },
     /// A product was shown to the shopper in a list or widget (at least half of it visible
@@ -177,10 +144,8 @@ pub enum Event {
         /// The product shown.
         product: Product,
         /// The widget it was in, if any.
-        #[serde(default)]
         widget: Option<WidgetKind>,
         /// Its 0-based position as displayed.
-        #[serde(default)]
         position: Option<u32>,
     },
     /// The shopper spent time on a product's page with the page visible: captured from the
@@ -190,31 +155,25 @@ pub enum Event {
         /// The product the page is about.
         product: Product,
         /// Visible seconds, from more than 0 to 3600.
-        #[serde(deserialize_with = "dwell_seconds")]
         seconds: f64,
     },
     /// The shopper opened a category page or another product list.
     ListViewed {
         /// The category path the list shows, if it is a category.
-        #[serde(default)]
         category: Option<String>,
         /// The store's id of the list (`"summer-sale"`); validated, never stored.
-        #[serde(default)]
         list_id: Option<String>,
     },
     /// The shopper looked at their cart; `products` are its lines as the page knows them.
     CartViewed {
         /// The cart's products; when given, they replace what the profile believes is there.
-        #[serde(default)]
         products: Option<Vec<Product>>,
     },
     /// The shopper began checking out.
     CheckoutStarted {
         /// The products being bought, if the page lists them.
-        #[serde(default)]
         products: Vec<Product>,
         /// The order's value; validated, never stored.
-        #[serde(default, deserialize_with = "amount")]
         value: Option<f64>,
     },
     /// The shopper completed an order.
@@ -222,69 +181,17 @@ pub enum Event {
         /// What was bought.
         items: Vec<OrderLine>,
         /// The order's revenue; validated, never stored.
-        #[serde(default, deserialize_with = "amount")]
         revenue: Option<f64>,
     },
 }
 
 /// One line of a completed order.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OrderLine {
     /// The product bought.
     pub product: Product,
     /// How many units; 1 when absent.
-    #[serde(default = "one")]
     pub quantity: u32,
-}
-
-/// Reads a field through `serde_json::Value`, so that a value of the wrong type is reported
-/// with the field's name and what was expected. Inside the internally tagged [`Event`] serde
-/// buffers the input and loses the path, leaving only "invalid type: string, expected u32".
-fn named<'de, D, T>(deserializer: D, field: &str, expected: &str) -> Result<T, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: serde::de::DeserializeOwned,
-{
-    let value = serde_json::Value::deserialize(deserializer)?;
-    T::deserialize(&value).map_err(|_| {
-        let mut got = value.to_string();
-        if got.len() > 64 {
-            got = format!("{}…", got.chars().take(60).collect::<String>());
-        }
-        serde::de::Error::custom(format!("`{field}`: expected {expected}, got {got}"))
-    })
-}
-
-fn product_id<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-    named(deserializer, "product.id", "a string")
-}
-
-fn quantity<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
-    named(deserializer, "quantity", "an integer from 1 to 10000")
-}
-
-fn dwell_seconds<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
-    named(
-        deserializer,
-        "seconds",
-        "a number of seconds from more than 0 to 3600",
-    )
-}
-
-fn position<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
-    named(deserializer, "position", "an integer ≥ 0")
-}
-
-fn result_count<'de, D>(deserializer: D) -> Result<Option<u32>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-{
-    named(deserializer, "result_count", "an integer ≥ 0")
-}
-
-fn one() -> u32 {
-    1
 }
 
 impl Event {
@@ -294,7 +201,11 @@ impl Event {
     /// [`Error::Malformed`] when the JSON does not have an event's shape, and
     /// [`Error::InvalidField`] naming the first field that fails validation.
     pub fn from_json(json: &str) -> Result<Self> {
-        let event: Event = crate::error::parse_json("event", json)?;
+        if json.len() > MAX_EVENT_JSON_BYTES {
+            let got = format!("{} bytes", json.len());
+            return Err(Error::invalid("event", EVENT_JSON_WITHIN, got));
+        }
+        let event = crate::event_json::read_event(json)?;
         event.validate()?;
         Ok(event)
     }
@@ -504,7 +415,12 @@ mod tests {
         );
         let err = Event::from_json(r#"{"type":"product_viewed","product":{"id":"1","price":"9"}}"#)
             .unwrap_err();
-        assert!(err.to_string().contains("price must be a number"), "{err}");
+        assert_eq!(err.code(), "malformed_input");
+        assert!(
+            err.to_string()
+                .contains(r#"`product.price`: expected a number, got "9""#),
+            "{err}"
+        );
     }
 
     #[test]
@@ -594,6 +510,20 @@ mod tests {
             err.to_string().contains("`products`: expected at most 200"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn an_oversize_event_is_refused_before_it_is_read() {
+        let padding = " ".repeat(MAX_EVENT_JSON_BYTES);
+        let json = format!(r#"{{"type":"product_viewed","product":{{"id":"1"}}}}{padding}"#);
+        let err = Event::from_json(&json).unwrap_err();
+        assert_eq!(err.code(), "invalid_field");
+        assert!(
+            err.to_string()
+                .contains("`event`: expected at most 512 KiB of JSON"),
+            "{err}"
+        );
+        assert!(Event::from_json(json.trim_end()).is_ok());
     }
 
     #[test]

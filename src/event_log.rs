@@ -15,13 +15,12 @@
 //! log (more than [`LOG_CAPACITY`] events before another tab's write is heard of, which
 //! takes milliseconds) cannot be re-applied, and that merge loses it.
 
-use std::collections::{BTreeMap, VecDeque};
-
-use serde::{Deserialize, Serialize};
-
 use crate::error::{Error, Result};
 use crate::event::Event;
+use crate::json::{Object, Value};
+use crate::label_map::LabelMap;
 use crate::profile::Profile;
+use crate::stored::Fields;
 
 /// How many of its own events a tab keeps for re-applying.
 pub const LOG_CAPACITY: usize = 512;
@@ -31,13 +30,13 @@ pub const WRITERS_CAPACITY: usize = 16;
 const MAX_TAB_BYTES: usize = 32;
 
 /// Per tab, the last of its events that a profile contains.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Writers {
-    tabs: BTreeMap<String, Mark>,
+    tabs: LabelMap<Mark>,
 }
 
 /// How far into one tab's sequence a profile goes.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct Mark {
     /// The sequence number of the tab's last event in the profile.
     seq: u64,
@@ -49,6 +48,46 @@ impl Writers {
     /// The last of `tab`'s events this profile contains; 0 for none.
     pub fn seq_of(&self, tab: &str) -> u64 {
         self.tabs.get(tab).map_or(0, |mark| mark.seq)
+    }
+
+    /// The stored form, `{"tabs": {tab: {"seq": n, "t": ms}, …}}`.
+    pub fn to_value(&self) -> Value {
+        let tabs: Object = self
+            .tabs
+            .iter()
+            .map(|(tab, mark)| {
+                let mark = Object::new().with("seq", mark.seq).with("t", mark.t);
+                (tab.to_owned(), mark.into())
+            })
+            .collect();
+        Object::new().with("tabs", tabs).into()
+    }
+
+    /// The stored marks in field `key` of `fields`, none when it is absent; their bounds
+    /// are [`Self::check`]'s.
+    ///
+    /// # Errors
+    /// [`Error::Corrupt`] naming the field when it is not of the stored form.
+    pub fn read(fields: &Fields, key: &str) -> Result<Self> {
+        if fields.get(key).is_none() {
+            return Ok(Writers::default());
+        }
+        let tabs = fields
+            .object(key)?
+            .map("tabs")?
+            .map(|(tab, at, mark)| {
+                let mark = Fields::of(mark, at)?;
+                let seq = mark.count("seq")?;
+                Ok((
+                    tab.to_owned(),
+                    Mark {
+                        seq,
+                        t: mark.number("t")?,
+                    },
+                ))
+            })
+            .collect::<Result<_>>()?;
+        Ok(Writers { tabs })
     }
 
     /// Whether no tab has a mark.
@@ -63,7 +102,7 @@ impl Writers {
                 .tabs
                 .iter()
                 .min_by(|a, b| a.1.t.total_cmp(&b.1.t))
-                .map(|(tab, _)| tab.clone());
+                .map(|(tab, _)| tab.to_owned());
             if let Some(oldest) = oldest {
                 self.tabs.remove(&oldest);
             }
@@ -75,7 +114,7 @@ impl Writers {
     /// # Errors
     /// [`Error::Corrupt`] saying what is out of bounds.
     pub fn check(&self) -> Result<()> {
-        let bad_mark = |(tab, mark): (&String, &Mark)| {
+        let bad_mark = |(tab, mark): (&str, &Mark)| {
             tab.len() > MAX_TAB_BYTES || tab.is_empty() || !mark.t.is_finite()
         };
         if self.tabs.len() > WRITERS_CAPACITY || self.tabs.iter().any(bad_mark) {
@@ -90,7 +129,8 @@ impl Writers {
 pub struct EventLog {
     tab: String,
     seq: u64,
-    events: VecDeque<Logged>,
+    /// The latest events, oldest first; older ones are dropped in batches (see `record`).
+    events: Vec<Logged>,
 }
 
 #[derive(Debug, Clone)]
@@ -108,7 +148,7 @@ impl EventLog {
         EventLog {
             tab,
             seq: 0,
-            events: VecDeque::new(),
+            events: Vec::new(),
         }
     }
 
@@ -126,9 +166,11 @@ impl EventLog {
             event: event.clone(),
         };
         self.apply(profile, &logged);
-        self.events.push_back(logged);
-        while self.events.len() > LOG_CAPACITY {
-            self.events.pop_front();
+        self.events.push(logged);
+        // A batch of old events at a time: dropping the oldest on every event would move
+        // the whole log each time. Only the latest LOG_CAPACITY are ever read.
+        if self.events.len() >= 2 * LOG_CAPACITY {
+            self.events.drain(..self.events.len() - LOG_CAPACITY);
         }
     }
 
@@ -137,7 +179,8 @@ impl EventLog {
     pub fn adopt(&self, mut stored: Profile) -> (Profile, usize) {
         let contained = stored.writers.seq_of(&self.tab);
         let mut again = 0;
-        for logged in self.events.iter().filter(|l| l.seq > contained) {
+        let latest = &self.events[self.events.len().saturating_sub(LOG_CAPACITY)..];
+        for logged in latest.iter().filter(|l| l.seq > contained) {
             self.apply(&mut stored, logged);
             again += 1;
         }

@@ -70,7 +70,7 @@ pub fn extract(profile: &Profile, candidates: &[Candidate], now_ms: f64) -> Vec<
         profile.clock_ms()
     };
     let half_life = profile.half_life_ms();
-    let last = profile.recent.front();
+    let last = profile.recent.first();
     let mean_log_price = profile.mean_log_price(now);
     let strength = profile.strength(now).ln_1p();
     let denominator = candidates.len().saturating_sub(1).max(1) as f64;

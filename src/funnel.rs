@@ -5,13 +5,8 @@
 //! Only the furthest stage is kept, not a count, so the stored state is one small number and
 //! the batch's `funnel` field has a fixed, small domain that randomized response can cover.
 
-use serde::{Deserialize, Serialize};
-
 /// A stage of the widget funnel, in the order a shopper moves through it.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub enum FunnelStage {
     /// Saw no Vitrine widget.
     #[default]
@@ -33,6 +28,23 @@ impl FunnelStage {
         self as u8
     }
 
+    /// The stage's name in storage.
+    pub fn name(self) -> &'static str {
+        match self {
+            FunnelStage::None => "none",
+            FunnelStage::Impression => "impression",
+            FunnelStage::Click => "click",
+            FunnelStage::CartAdd => "cart_add",
+        }
+    }
+
+    /// The stage of this name, if there is one.
+    pub fn from_name(name: &str) -> Option<Self> {
+        (0..FUNNEL_STAGES)
+            .filter_map(FunnelStage::from_index)
+            .find(|stage| stage.name() == name)
+    }
+
     /// The stage with this number, if there is one.
     pub fn from_index(index: u8) -> Option<Self> {
         match index {
@@ -46,7 +58,7 @@ impl FunnelStage {
 }
 
 /// The furthest stage reached since the last batch was built.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Funnel {
     furthest: FunnelStage,
 }
@@ -60,6 +72,11 @@ impl Funnel {
     /// The furthest stage so far.
     pub fn furthest(&self) -> FunnelStage {
         self.furthest
+    }
+
+    /// The funnel that has reached `stage`.
+    pub fn at(stage: FunnelStage) -> Self {
+        Funnel { furthest: stage }
     }
 
     /// Returns the furthest stage and starts over, as a batch is built from it.
@@ -88,5 +105,10 @@ mod tests {
             assert_eq!(FunnelStage::from_index(i).unwrap().index(), i);
         }
         assert_eq!(FunnelStage::from_index(FUNNEL_STAGES), None);
+        for i in 0..FUNNEL_STAGES {
+            let stage = FunnelStage::from_index(i).unwrap();
+            assert_eq!(FunnelStage::from_name(stage.name()), Some(stage));
+        }
+        assert_eq!(FunnelStage::from_name("checkout"), None);
     }
 }

@@ -8,10 +8,10 @@
 //! in the holdout. The draw is independent of anything the shopper does, which is why the arm
 //! may travel in the clear. `erase()` forgets it, and the next start draws afresh.
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::{Error, Result};
+use crate::json::{Object, Value};
 use crate::signals::{Arm, Entropy};
+use crate::stored::{self, Fields};
 
 /// The version of the stored assignment's shape.
 pub const ASSIGNMENT_SCHEMA: u32 = 1;
@@ -22,8 +22,7 @@ pub const ASSIGNMENT_SCHEMA: u32 = 1;
 pub const DEFAULT_HOLDOUT: f64 = 0.1;
 
 /// The stored draw.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Assignment {
     schema: u32,
     /// Uniform in `[0, 1)`, drawn once on this device.
@@ -50,7 +49,12 @@ impl Assignment {
 
     /// Serializes the assignment for storage.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("invariant: an assignment always serializes")
+        Value::from(
+            Object::new()
+                .with("schema", self.schema)
+                .with("draw", self.draw),
+        )
+        .to_json()
     }
 
     /// Restores a stored assignment.
@@ -59,8 +63,12 @@ impl Assignment {
     /// [`Error::Corrupt`] when the text is not an assignment of a known schema with a draw
     /// in `[0, 1)`.
     pub fn from_json(json: &str) -> Result<Self> {
-        let a: Assignment =
-            serde_json::from_str(json).map_err(|e| Error::Corrupt(format!("assignment: {e}")))?;
+        let value = stored::parse("assignment", json)?;
+        let fields = Fields::of(&value, "assignment")?.only(&["schema", "draw"])?;
+        let a = Assignment {
+            schema: fields.small("schema")?,
+            draw: fields.number("draw")?,
+        };
         if a.schema != ASSIGNMENT_SCHEMA || !(0.0..1.0).contains(&a.draw) {
             return Err(Error::Corrupt(format!(
                 "assignment schema {} with draw {} is not valid",

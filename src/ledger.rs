@@ -5,13 +5,11 @@
 //! over their shoulder) can compare what Vitrine says it sends with what it did send. It is
 //! bounded in count and in age, like every other stored record.
 
-use std::collections::VecDeque;
-
-use serde::{Deserialize, Serialize};
-
 use crate::error::{Error, Result};
+use crate::json::{Object, Value};
 use crate::outbox::Delivery;
 use crate::signals::SignalBatch;
+use crate::stored::{self, Fields};
 
 /// The version of the stored ledger's shape. Schema 2 holds signal batches of schema 2; a
 /// schema 1 ledger is refused as corrupt and the SDK starts a new one.
@@ -21,8 +19,7 @@ pub const LEDGER_SCHEMA: u32 = 2;
 pub const LEDGER_CAPACITY: usize = 50;
 
 /// How a batch was handed to the network.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transport {
     /// `fetch` with `keepalive`, while the page lives.
     Fetch,
@@ -31,7 +28,7 @@ pub enum Transport {
 }
 
 /// One send of one batch.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LedgerEntry {
     /// When it was handed to the network, ms since the epoch.
     pub sent_ms: f64,
@@ -44,24 +41,72 @@ pub struct LedgerEntry {
     /// beacon, which reports nothing).
     pub outcome: String,
     /// The HTTP status, when there was one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
     /// Exactly what was sent.
     pub batch: SignalBatch,
 }
 
+impl Transport {
+    /// The transport's name in the ledger.
+    pub fn name(self) -> &'static str {
+        match self {
+            Transport::Fetch => "fetch",
+            Transport::Beacon => "beacon",
+        }
+    }
+
+    /// The transport of this name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Transport::Fetch, Transport::Beacon]
+            .into_iter()
+            .find(|transport| transport.name() == name)
+    }
+}
+
+impl LedgerEntry {
+    /// The entry as JSON, as stored and as the page's `ledger()` shows it.
+    pub fn to_value(&self) -> Value {
+        Object::new()
+            .with("sent_ms", self.sent_ms)
+            .with("transport", self.transport.name())
+            .with("epsilon_spent", self.epsilon_spent)
+            .with("outcome", self.outcome.as_str())
+            .with_some("status", self.status.map(u32::from))
+            .with("batch", self.batch.to_value())
+            .into()
+    }
+
+    fn from_value(value: &Value, path: &str) -> Result<Self> {
+        let fields = Fields::of(value, path)?;
+        let transport = Transport::from_name(&fields.string("transport")?)
+            .ok_or_else(|| fields.corrupt("transport", "expected \"fetch\" or \"beacon\""))?;
+        let status = match fields.get("status") {
+            None | Some(Value::Null) => None,
+            Some(_) => Some(fields.small("status")?),
+        };
+        Ok(LedgerEntry {
+            sent_ms: fields.number("sent_ms")?,
+            transport,
+            epsilon_spent: fields.number("epsilon_spent")?,
+            outcome: fields.string("outcome")?,
+            status,
+            batch: SignalBatch::from_value(fields.value("batch")?, &format!("{path}.batch"))?,
+        })
+    }
+}
+
 /// The bounded list of sends, oldest first.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Ledger {
     schema: u32,
-    entries: VecDeque<LedgerEntry>,
+    entries: Vec<LedgerEntry>,
 }
 
 impl Default for Ledger {
     fn default() -> Self {
         Ledger {
             schema: LEDGER_SCHEMA,
-            entries: VecDeque::new(),
+            entries: Vec::new(),
         }
     }
 }
@@ -87,9 +132,9 @@ impl Ledger {
             Delivery::Beaconed => ("queued", None),
         };
         if self.entries.len() >= LEDGER_CAPACITY {
-            self.entries.pop_front();
+            self.entries.remove(0);
         }
-        self.entries.push_back(LedgerEntry {
+        self.entries.push(LedgerEntry {
             sent_ms: now_ms,
             transport,
             epsilon_spent: if resent { 0.0 } else { batch.epsilon },
@@ -123,7 +168,13 @@ impl Ledger {
 
     /// Serializes the ledger for storage.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("invariant: a ledger always serializes")
+        let entries: Vec<Value> = self.entries.iter().map(LedgerEntry::to_value).collect();
+        Value::from(
+            Object::new()
+                .with("schema", self.schema)
+                .with("entries", entries),
+        )
+        .to_json()
     }
 
     /// Restores a stored ledger.
@@ -132,8 +183,15 @@ impl Ledger {
     /// [`Error::Corrupt`] when the text is not a ledger of a known schema or holds a batch
     /// that would not validate.
     pub fn from_json(json: &str) -> Result<Self> {
-        let ledger: Ledger =
-            serde_json::from_str(json).map_err(|e| Error::Corrupt(format!("ledger: {e}")))?;
+        let value = stored::parse("ledger", json)?;
+        let fields = Fields::of(&value, "ledger")?;
+        let ledger = Ledger {
+            schema: fields.small("schema")?,
+            entries: fields
+                .array("entries")?
+                .map(|(at, entry)| LedgerEntry::from_value(entry, &at))
+                .collect::<Result<_>>()?,
+        };
         if ledger.schema != LEDGER_SCHEMA {
             return Err(Error::Corrupt(format!(
                 "ledger schema {} is not known",

@@ -23,7 +23,10 @@
 //! - [`holdout`]: the stable, random experiment arm;
 //! - [`ledger`]: the shopper's on-device record of every batch sent;
 //! - [`retention`] and [`controls`]: how long stored facts live, and the shopper's pause;
-//! - [`inventory`]: the declared list of everything stored and sent (the privacy audit).
+//! - [`inventory`]: the declared list of everything stored and sent (the privacy audit);
+//! - [`json`] and [`stored`]: JSON text to a tree and back, and stored records read field by
+//!   field; [`number`], [`label_map`] and [`order`]: decimal text, small sorted maps and one
+//!   sort, each there to keep the start-up wasm small.
 //!
 //! The browser glue (`web`, on `wasm32` only) moves data between the page and these modules.
 //! Built with the `ranker` feature instead, the crate is the SDK's second wasm: only the
@@ -41,22 +44,28 @@ pub mod controls;
 pub mod engagement;
 pub mod error;
 pub mod event;
+mod event_json;
 pub mod event_log;
 pub mod features;
 pub mod funnel;
 pub mod fuzzing;
 pub mod holdout;
 pub mod inventory;
+pub mod json;
+pub mod label_map;
 pub mod ledger;
 #[cfg(feature = "model")]
 pub mod model;
+pub mod number;
 pub mod offline;
+pub mod order;
 pub mod outbox;
 pub mod profile;
 pub mod ranker;
 pub mod retention;
 pub mod segment;
 pub mod signals;
+pub mod stored;
 #[cfg(all(target_arch = "wasm32", not(feature = "ranker")))]
 mod web;
 #[cfg(all(target_arch = "wasm32", feature = "ranker"))]

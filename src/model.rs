@@ -34,6 +34,9 @@ pub const VERSION_KEY: &str = "vitrine.feature_version";
 
 /// The largest batch a free-batch model gets a plan for; longer lists run in chunks of it.
 pub const LARGEST_PLAN: usize = 1024;
+/// Largest model file we load, in bytes. Ours is 2 KB; a model for this contract that needs
+/// megabytes is a mistake, and tract holds it several times over while preparing it.
+pub const MAX_MODEL_BYTES: usize = 8 << 20;
 
 /// A loaded, optimized model ready to score candidates.
 pub struct Scorer {
@@ -72,6 +75,7 @@ impl Scorer {
     /// # Errors
     /// As [`Scorer::from_onnx`], except for the output shape, which preparing checks.
     pub fn parse(bytes: &[u8]) -> Result<Self> {
+        check_size(bytes.len())?;
         let model = tract_onnx::onnx()
             .model_for_read(&mut &bytes[..])
             .map_err(|e| Error::ModelRuntime(format!("cannot parse the ONNX model: {e:#}")))?;
@@ -337,6 +341,21 @@ fn check_operators(model: &InferenceModel) -> Result<()> {
             found,
         }),
     }
+}
+
+/// Refuses a model file over [`MAX_MODEL_BYTES`].
+///
+/// # Errors
+/// [`Error::ModelContract`] with the file's size.
+pub fn check_size(bytes: usize) -> Result<()> {
+    if bytes > MAX_MODEL_BYTES {
+        return Err(Error::ModelContract {
+            what: "the model file's size",
+            expected: "at most 8 MiB".into(),
+            found: format!("{bytes} bytes"),
+        });
+    }
+    Ok(())
 }
 
 fn check_version(model: &InferenceModel) -> Result<()> {

@@ -14,15 +14,13 @@
 //! [`QUEUE_MAX_BYTES`] of batch JSON, none older than [`QUEUE_MAX_AGE_MS`]. The oldest goes
 //! first: a dropped batch is privacy budget spent for nothing, never data sent twice.
 
-use std::collections::VecDeque;
-
-use serde::{Deserialize, Serialize};
-
 use crate::backoff::Backoff;
 use crate::error::{Error, Result};
 use crate::funnel::{Funnel, FunnelStage};
+use crate::json::{Object, Value};
 use crate::profile::Profile;
 use crate::signals::{Arm, Entropy, PrivacyBudget, SignalBatch, DEFAULT_DAILY_EPSILON};
+use crate::stored::{self, Fields};
 
 /// The version of the stored outbox's shape. Schema 2 holds a queue of schema 2 signal
 /// batches and the funnel stage.
@@ -95,8 +93,7 @@ impl Delivery {
 }
 
 /// A batch waiting for the collector.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Queued {
     /// The batch, exactly as it will be sent.
     pub batch: SignalBatch,
@@ -109,13 +106,12 @@ pub struct Queued {
 }
 
 /// The sync state that persists across page loads.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Outbox {
     schema: u32,
     budget: PrivacyBudget,
     /// Batches built but not yet taken by the collector, oldest first.
-    queue: VecDeque<Queued>,
+    queue: Vec<Queued>,
     /// When the last batch was built, ms since the epoch.
     last_built_ms: f64,
     /// How many batches the collector accepted, for the page's ledger.
@@ -162,7 +158,7 @@ impl Outbox {
                 config.epsilon,
                 entropy,
             );
-            self.queue.push_back(Queued {
+            self.queue.push(Queued {
                 batch,
                 built_ms: now_ms,
                 attempts: 0,
@@ -231,7 +227,7 @@ impl Outbox {
 
     /// The oldest batch waiting for an answer, if any.
     pub fn pending(&self) -> Option<&SignalBatch> {
-        self.queue.front().map(|q| &q.batch)
+        self.queue.first().map(|q| &q.batch)
     }
 
     /// Every batch waiting, oldest first, whatever its backoff.
@@ -251,7 +247,34 @@ impl Outbox {
 
     /// Serializes the outbox for storage.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("invariant: an outbox always serializes")
+        let queue: Vec<Value> = self
+            .queue
+            .iter()
+            .map(|q| {
+                Object::new()
+                    .with("batch", q.batch.to_value())
+                    .with("built_ms", q.built_ms)
+                    .with("attempts", q.attempts)
+                    .with("next_attempt_ms", q.next_attempt_ms)
+                    .into()
+            })
+            .collect();
+        let budget = Object::new()
+            .with("day", self.budget.day as f64)
+            .with("spent", self.budget.spent);
+        Value::from(
+            Object::new()
+                .with("schema", self.schema)
+                .with("budget", budget)
+                .with("queue", queue)
+                .with("last_built_ms", self.last_built_ms)
+                .with("delivered", self.delivered)
+                .with(
+                    "funnel",
+                    Object::new().with("furthest", self.funnel.furthest().name()),
+                ),
+        )
+        .to_json()
     }
 
     /// Restores a stored outbox. A queue over its bounds (written by a tampered or future
@@ -261,8 +284,8 @@ impl Outbox {
     /// [`Error::Corrupt`] when the text is not an outbox of a known schema, or holds a batch
     /// that would not validate or a time that is not finite.
     pub fn from_json(json: &str) -> Result<Self> {
-        let mut outbox: Outbox =
-            serde_json::from_str(json).map_err(|e| Error::Corrupt(format!("outbox: {e}")))?;
+        let value = stored::parse("outbox", json)?;
+        let mut outbox = Outbox::from_value(&value)?;
         if outbox.schema != OUTBOX_SCHEMA {
             return Err(Error::Corrupt(format!(
                 "outbox schema {} is not known",
@@ -287,22 +310,70 @@ impl Outbox {
         Ok(outbox)
     }
 
+    /// The outbox's fields, of their types; their bounds are checked by `from_json`.
+    fn from_value(value: &Value) -> Result<Self> {
+        let fields = Fields::of(value, "outbox")?.only(&[
+            "schema",
+            "budget",
+            "queue",
+            "last_built_ms",
+            "delivered",
+            "funnel",
+        ])?;
+        // The budget and the funnel never refused fields they did not know, unlike the
+        // outbox and its queue.
+        let budget = fields.object("budget")?;
+        let day = budget.number("day")?;
+        if day.fract() != 0.0 || day.abs() > 9_007_199_254_740_992.0 {
+            // Past 2^53 a day number would saturate, and the budget would never roll over.
+            return Err(budget.corrupt("day", "expected a whole number of days"));
+        }
+        let funnel = fields.object("funnel")?;
+        let furthest = FunnelStage::from_name(&funnel.string("furthest")?)
+            .ok_or_else(|| funnel.corrupt("furthest", "expected a funnel stage"))?;
+        let queue = fields
+            .array("queue")?
+            .map(|(at, queued)| {
+                let queued = Fields::of(queued, at.as_str())?.only(&[
+                    "batch",
+                    "built_ms",
+                    "attempts",
+                    "next_attempt_ms",
+                ])?;
+                Ok(Queued {
+                    batch: SignalBatch::from_value(queued.value("batch")?, &format!("{at}.batch"))?,
+                    built_ms: queued.number("built_ms")?,
+                    attempts: queued.small("attempts")?,
+                    next_attempt_ms: queued.number("next_attempt_ms")?,
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(Outbox {
+            schema: fields.small("schema")?,
+            budget: PrivacyBudget {
+                day: day as i64,
+                spent: budget.number("spent")?,
+            },
+            queue,
+            last_built_ms: fields.number("last_built_ms")?,
+            delivered: fields.count("delivered")?,
+            funnel: Funnel::at(furthest),
+        })
+    }
+
     fn expire(&mut self, now_ms: f64) {
         self.queue
             .retain(|q| now_ms - q.built_ms <= QUEUE_MAX_AGE_MS);
     }
 
     fn enforce_bounds(&mut self) {
-        while self.queue.len() > QUEUE_MAX_BATCHES {
-            self.queue.pop_front();
+        if self.queue.len() > QUEUE_MAX_BATCHES {
+            self.queue.drain(..self.queue.len() - QUEUE_MAX_BATCHES);
         }
         let size = |q: &Queued| q.batch.to_json().len();
         let mut bytes: usize = self.queue.iter().map(size).sum();
-        while bytes > QUEUE_MAX_BYTES {
-            let Some(dropped) = self.queue.pop_front() else {
-                break;
-            };
-            bytes -= size(&dropped);
+        while bytes > QUEUE_MAX_BYTES && !self.queue.is_empty() {
+            bytes -= size(&self.queue.remove(0));
         }
     }
 }
@@ -483,16 +554,15 @@ mod tests {
         let mut outbox = Outbox::new();
         send(&mut outbox, &config, DAY, 1);
         let one = outbox.queued().next().unwrap().clone();
-        let mut json: serde_json::Value = serde_json::from_str(&outbox.to_json()).unwrap();
-        let many: Vec<_> = (0..40)
+        // As a tampered or future store could have written it: `to_json` keeps no bounds.
+        outbox.queue = (0..40)
             .map(|i| {
                 let mut q = one.clone();
                 q.batch.batch_id = format!("{i:032x}");
-                serde_json::to_value(q).unwrap()
+                q
             })
             .collect();
-        json["queue"] = serde_json::Value::Array(many);
-        let loaded = Outbox::from_json(&json.to_string()).unwrap();
+        let loaded = Outbox::from_json(&outbox.to_json()).unwrap();
         assert_eq!(loaded.queued().count(), QUEUE_MAX_BATCHES);
         assert_eq!(loaded.pending().unwrap().batch_id, format!("{:032x}", 32));
     }

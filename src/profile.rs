@@ -4,15 +4,13 @@
 //! bounded: every table has a capacity and evicts its weakest entry, and the recent-items ring
 //! forgets the oldest, so its serialized size stays small however long the shopper browses.
 
-use std::collections::VecDeque;
-
-use serde::{Deserialize, Serialize};
-
 use crate::affinity::{AffinityTable, Decayed};
 use crate::engagement::{Action, Engagement, EngagementEstimate};
 use crate::error::{Error, Result};
 use crate::event::{top_category, Event, Product, MAX_ID_BYTES, MAX_LABEL_BYTES};
 use crate::event_log::Writers;
+use crate::json::{Object, Value};
+use crate::stored::{self, Fields};
 
 /// The version of the stored profile's shape. Bump it, and add a step to [`migrate`],
 /// whenever the serialized form changes.
@@ -43,7 +41,7 @@ const DWELL_WEIGHT_PER_MINUTE: f64 = 0.5;
 const DWELL_COUNTED_SECONDS: f64 = 600.0;
 
 /// Tunables for a profile.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ProfileConfig {
     /// Affinities halve after this long without reinforcement.
     pub half_life_ms: f64,
@@ -60,31 +58,49 @@ impl Default for ProfileConfig {
 }
 
 /// A product the shopper recently looked at.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RecentItem {
     /// The product id.
     pub id: String,
     /// Its category path, if known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
     /// Its brand, if known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brand: Option<String>,
     /// When it was last viewed or clicked, ms since the epoch.
     pub last_seen_ms: f64,
     /// How many times it was viewed or clicked.
     pub views: u32,
-    /// Seconds its page was visible, summed over its dwell events.
-    #[serde(default, skip_serializing_if = "is_zero")]
+    /// Seconds its page was visible, summed over its dwell events; stored only when not 0.
     pub dwell_s: f64,
 }
 
-fn is_zero(value: &f64) -> bool {
-    *value == 0.0
+impl RecentItem {
+    fn to_value(&self) -> Value {
+        let dwell = (self.dwell_s != 0.0).then_some(self.dwell_s);
+        Object::new()
+            .with("id", self.id.as_str())
+            .with_some("category", self.category.as_deref())
+            .with_some("brand", self.brand.as_deref())
+            .with("last_seen_ms", self.last_seen_ms)
+            .with("views", self.views)
+            .with_some("dwell_s", dwell)
+            .into()
+    }
+
+    fn from_fields(fields: &Fields) -> Result<Self> {
+        Ok(RecentItem {
+            id: fields.string("id")?,
+            category: fields.optional_string("category")?,
+            brand: fields.optional_string("brand")?,
+            last_seen_ms: fields.number("last_seen_ms")?,
+            views: fields.small("views")?,
+            dwell_s: fields.number_or("dwell_s", 0.0)?,
+        })
+    }
 }
 
 /// Where the shopper is in the current visit.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Session {
     /// When the session's first event happened.
     pub started_ms: f64,
@@ -94,9 +110,9 @@ pub struct Session {
     pub events: u32,
 }
 
-/// Lifetime counters, for engagement and for the aggregated sync.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default)]
+/// Lifetime counters, for engagement and for the aggregated sync. A counter missing from a
+/// stored profile (one written before it existed) reads as 0.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Totals {
     /// Every accepted event.
     pub events: u64,
@@ -123,7 +139,7 @@ pub struct Totals {
 }
 
 /// The local profile.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Profile {
     schema: u32,
     config: ProfileConfig,
@@ -142,7 +158,7 @@ pub struct Profile {
     log_price_sum: Decayed,
     log_price_weight: Decayed,
     /// Recently seen products, newest first.
-    pub recent: VecDeque<RecentItem>,
+    pub recent: Vec<RecentItem>,
     /// Products believed to be in the cart, oldest first.
     pub cart: Vec<String>,
     /// The current session.
@@ -153,7 +169,7 @@ pub struct Profile {
     pub engagement: Engagement,
     /// Per tab, how far into its own events this profile goes: what lets another tab's
     /// profile be adopted without losing or doubling events (see [`crate::event_log`]).
-    #[serde(default, skip_serializing_if = "Writers::is_empty")]
+    /// Stored only when not empty.
     pub writers: Writers,
 }
 
@@ -176,7 +192,7 @@ impl Profile {
             price_bands: AffinityTable::default(),
             log_price_sum: Decayed::default(),
             log_price_weight: Decayed::default(),
-            recent: VecDeque::new(),
+            recent: Vec::new(),
             cart: Vec::new(),
             session: Session::default(),
             totals: Totals::default(),
@@ -344,8 +360,7 @@ impl Profile {
 
     /// Serializes the profile for storage.
     pub fn to_json(&self) -> String {
-        // A profile holds only strings, numbers and maps: serialization cannot fail.
-        serde_json::to_string(self).expect("invariant: a profile always serializes")
+        self.to_value().to_json()
     }
 
     /// Restores a stored profile.
@@ -354,13 +369,104 @@ impl Profile {
     /// [`Error::Corrupt`] when the text is not a profile of a schema this version knows; the
     /// caller starts afresh and reports it.
     pub fn from_json(json: &str) -> Result<Self> {
-        let value: serde_json::Value =
-            serde_json::from_str(json).map_err(|e| Error::Corrupt(format!("profile: {e}")))?;
-        let value = migrate(value)?;
-        let profile: Profile =
-            serde_json::from_value(value).map_err(|e| Error::Corrupt(format!("profile: {e}")))?;
+        let value = migrate(stored::parse("profile", json)?)?;
+        let profile = Profile::from_value(&value)?;
         profile.check_bounds()?;
         Ok(profile)
+    }
+
+    /// The stored form, which the page's `profile()` shows too.
+    pub fn to_value(&self) -> Value {
+        let totals = &self.totals;
+        let recent: Vec<Value> = self.recent.iter().map(RecentItem::to_value).collect();
+        let cart: Vec<Value> = self.cart.iter().map(|id| id.as_str().into()).collect();
+        let profile = Object::new()
+            .with("schema", self.schema)
+            .with(
+                "config",
+                Object::new().with("half_life_ms", self.config.half_life_ms),
+            )
+            .with("clock_ms", self.clock_ms)
+            .with("categories", self.categories.to_value())
+            .with("top_categories", self.top_categories.to_value())
+            .with("brands", self.brands.to_value())
+            .with("price_bands", self.price_bands.to_value())
+            .with("log_price_sum", self.log_price_sum.to_value())
+            .with("log_price_weight", self.log_price_weight.to_value())
+            .with("recent", recent)
+            .with("cart", cart)
+            .with(
+                "session",
+                Object::new()
+                    .with("started_ms", self.session.started_ms)
+                    .with("last_event_ms", self.session.last_event_ms)
+                    .with("events", self.session.events),
+            )
+            .with(
+                "totals",
+                Object::new()
+                    .with("events", totals.events)
+                    .with("views", totals.views)
+                    .with("clicks", totals.clicks)
+                    .with("cart_adds", totals.cart_adds)
+                    .with("searches", totals.searches)
+                    .with("sessions", totals.sessions)
+                    .with("impressions", totals.impressions)
+                    .with("list_views", totals.list_views)
+                    .with("cart_views", totals.cart_views)
+                    .with("checkouts", totals.checkouts)
+                    .with("orders", totals.orders),
+            )
+            .with("engagement", self.engagement.to_value());
+        let writers = (!self.writers.is_empty()).then(|| self.writers.to_value());
+        profile.with_some("writers", writers).into()
+    }
+
+    /// A profile of the current schema from its stored form; its bounds are checked by
+    /// `from_json`. Unknown fields are ignored, as they always were.
+    fn from_value(value: &Value) -> Result<Self> {
+        let fields = Fields::of(value, "profile")?;
+        let config = fields.object("config")?;
+        let session = fields.object("session")?;
+        let totals = fields.object("totals")?;
+        Ok(Profile {
+            schema: fields.small("schema")?,
+            config: ProfileConfig {
+                half_life_ms: config.number("half_life_ms")?,
+            },
+            clock_ms: fields.number("clock_ms")?,
+            categories: AffinityTable::read(&fields, "categories")?,
+            top_categories: AffinityTable::read(&fields, "top_categories")?,
+            brands: AffinityTable::read(&fields, "brands")?,
+            price_bands: AffinityTable::read(&fields, "price_bands")?,
+            log_price_sum: Decayed::read(&fields, "log_price_sum")?,
+            log_price_weight: Decayed::read(&fields, "log_price_weight")?,
+            recent: fields
+                .array("recent")?
+                .map(|(at, item)| RecentItem::from_fields(&Fields::of(item, at)?))
+                .collect::<Result<_>>()?,
+            cart: fields.strings("cart")?,
+            session: Session {
+                started_ms: session.number("started_ms")?,
+                last_event_ms: session.number("last_event_ms")?,
+                events: session.small("events")?,
+            },
+            totals: Totals {
+                events: totals.count_or_zero("events")?,
+                views: totals.count_or_zero("views")?,
+                clicks: totals.count_or_zero("clicks")?,
+                cart_adds: totals.count_or_zero("cart_adds")?,
+                searches: totals.count_or_zero("searches")?,
+                sessions: totals.count_or_zero("sessions")?,
+                impressions: totals.count_or_zero("impressions")?,
+                list_views: totals.count_or_zero("list_views")?,
+                cart_views: totals.count_or_zero("cart_views")?,
+                checkouts: totals.count_or_zero("checkouts")?,
+                orders: totals.count_or_zero("orders")?,
+            },
+            engagement: Engagement::read(&fields, "engagement")?,
+            writers: Writers::read(&fields, "writers")?,
+        })
     }
 
     /// Checks a profile read from storage against the bounds this code keeps it in, so that
@@ -496,30 +602,34 @@ impl Profile {
 
     fn remember(&mut self, product: &Product, now: f64) {
         let (views, dwell_s) = match self.recent.iter().position(|item| item.id == product.id) {
-            Some(i) => self
-                .recent
-                .remove(i)
-                .map_or((0, 0.0), |item| (item.views, item.dwell_s)),
+            Some(i) => {
+                let item = self.recent.remove(i);
+                (item.views, item.dwell_s)
+            }
             None => (0, 0.0),
         };
-        self.recent.push_front(RecentItem {
-            id: product.id.clone(),
-            category: product.category.clone(),
-            brand: product.brand.clone(),
-            last_seen_ms: now,
-            views: views.saturating_add(1),
-            dwell_s,
-        });
+        // At most 32 items: moving them is cheaper than a deque's code in the wasm.
+        self.recent.insert(
+            0,
+            RecentItem {
+                id: product.id.clone(),
+                category: product.category.clone(),
+                brand: product.brand.clone(),
+                last_seen_ms: now,
+                views: views.saturating_add(1),
+                dwell_s,
+            },
+        );
         self.recent.truncate(RECENT_CAPACITY);
     }
 }
 
 /// Brings a stored profile of any known schema up to [`PROFILE_SCHEMA`], one step at a time.
-fn migrate(mut value: serde_json::Value) -> Result<serde_json::Value> {
+fn migrate(mut value: Value) -> Result<Value> {
     loop {
         let schema = value
             .get("schema")
-            .and_then(serde_json::Value::as_u64)
+            .and_then(Value::as_u64)
             .ok_or_else(|| Error::Corrupt("profile has no schema version".into()))?;
         match schema {
             v if v == u64::from(PROFILE_SCHEMA) => return Ok(value),
@@ -531,20 +641,23 @@ fn migrate(mut value: serde_json::Value) -> Result<serde_json::Value> {
 
 /// Schema 2 added engagement and more counters: seed engagement from the lifetime counters,
 /// as of the profile's clock, so a returning shopper is not taken for a new one.
-fn schema_1_to_2(mut value: serde_json::Value) -> Result<serde_json::Value> {
-    let count = |key: &str| value["totals"][key].as_u64().unwrap_or(0);
+fn schema_1_to_2(value: Value) -> Result<Value> {
+    let count = |key: &str| {
+        value
+            .get("totals")
+            .and_then(|totals| totals.get(key))
+            .and_then(Value::as_u64)
+            .unwrap_or(0)
+    };
     let (visits, actions, commitments) = (count("sessions"), count("events"), count("cart_adds"));
-    let clock = value["clock_ms"].as_f64().unwrap_or(0.0);
+    let clock = value.get("clock_ms").and_then(Value::as_f64).unwrap_or(0.0);
     let engagement = Engagement::seeded(visits, actions, commitments, clock);
-    let object = value
-        .as_object_mut()
-        .ok_or_else(|| Error::Corrupt("profile is not an object".into()))?;
-    object.insert(
-        "engagement".into(),
-        serde_json::to_value(engagement).map_err(|e| Error::Corrupt(e.to_string()))?,
-    );
-    object.insert("schema".into(), 2.into());
-    Ok(value)
+    let Value::Object(mut object) = value else {
+        return Err(Error::Corrupt("profile is not an object".into()));
+    };
+    object.insert("engagement", engagement.to_value());
+    object.insert("schema", 2u32);
+    Ok(object.into())
 }
 
 /// The price band of a price: bands double in width, `p0` below 1, `p1` for [1, 2), … `p15`
@@ -775,9 +888,8 @@ mod tests {
         let json = p.to_json();
         eprintln!("profile after 10^6 events: {} bytes", json.len());
         assert!(json.len() <= 32 * 1024, "{} bytes", json.len());
-        // Floats may come back one ulp off (serde_json's fast parser), so compare the rest.
-        let back = Profile::from_json(&json).unwrap();
-        assert!(back.totals == p.totals && back.cart == p.cart && back.recent == p.recent);
+        // Every number reads back to the same f64 (`Debug`'s shortest form, then `parse`).
+        assert_eq!(Profile::from_json(&json).unwrap(), p);
     }
 
     #[test]
@@ -798,7 +910,7 @@ mod tests {
         let hl = p.half_life_ms();
         assert!((p.top_categories.share("electronics", 3_000.0, hl) - 2.0 / 3.0).abs() < 1e-6);
         assert!(p.brands.share("apple", 3_000.0, hl) > 0.3);
-        assert_eq!(p.recent.front().unwrap().id, "3");
+        assert_eq!(p.recent.first().unwrap().id, "3");
         let mean = p.mean_log_price(3_000.0).unwrap();
         assert!(mean > 300f64.ln() && mean < 1000f64.ln());
     }

@@ -7,9 +7,7 @@
 //! the last word twice over: pinned (sponsored) items never move, and a brand cap keeps one
 //! brand from filling the top of a list.
 
-use std::collections::VecDeque;
-
-use serde::Serialize;
+use std::fmt::Write as _;
 
 use crate::features::{index, FEATURE_COUNT};
 
@@ -51,7 +49,7 @@ pub struct Slot<'a> {
 }
 
 /// Why an item ended up where it did.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Explanation {
     /// Index of the item in the input (= its server position).
     pub server_position: u32,
@@ -62,8 +60,30 @@ pub struct Explanation {
     pub signal: &'static str,
 }
 
+impl Explanation {
+    /// `explanations` as the JSON array the page's `rerank()` returns. Written straight into
+    /// one string: a list of 2000 items would otherwise build 10,000 small allocations of a
+    /// tree. The signal is one of this module's own names, which need no escaping.
+    pub fn list_json(explanations: &[Explanation]) -> String {
+        let mut json = String::with_capacity(64 * explanations.len() + 2);
+        json.push('[');
+        for (i, e) in explanations.iter().enumerate() {
+            if i > 0 {
+                json.push(',');
+            }
+            let _ = write!(
+                json,
+                r#"{{"server_position":{},"position":{},"signal":"{}"}}"#,
+                e.server_position, e.position, e.signal
+            );
+        }
+        json.push(']');
+        json
+    }
+}
+
 /// A re-ranked list.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Ranking {
     /// Input indices in their new order.
     pub order: Vec<usize>,
@@ -114,9 +134,13 @@ pub fn rank(scores: &[f32], features: &[f32], slots: &[Slot<'_>], policy: &Polic
 
     // The free items queue up by blended score; pinned ones wait at their own index.
     let mut free: Vec<usize> = (0..n).filter(|&i| !slot(i).pinned).collect();
-    free.sort_by(|&a, &b| blended[b].total_cmp(&blended[a]).then(a.cmp(&b)));
-    // Nearly every pick is the head of the queue: a deque makes that O(1), not O(n).
-    let mut queue = VecDeque::from(free);
+    crate::order::sort_indices(&mut free, &|a, b| {
+        blended[b].total_cmp(&blended[a]).then(a.cmp(&b))
+    });
+    // The queue's head is its last element: nearly every pick is the head, and taking the
+    // last of a `Vec` is O(1) (a deque would do as well, with more code in the wasm).
+    free.reverse();
+    let mut queue = free;
 
     let mut capped = vec![false; n];
     let mut brand_counts: Vec<(&str, usize)> = Vec::new();
@@ -134,16 +158,19 @@ pub fn rank(scores: &[f32], features: &[f32], slots: &[Slot<'_>], policy: &Polic
                     };
                     // When every remaining item is over the cap, the cap yields: the list
                     // must still be filled.
-                    queue.iter().position(|i| allowed(&i)).unwrap_or(0)
+                    queue.iter().rev().position(|i| allowed(&i)).unwrap_or(0)
                 }
                 _ => 0,
             };
-            for &skipped in queue.range(..pick) {
+            // `pick` counts from the head, the end of `queue`.
+            let at = queue
+                .len()
+                .checked_sub(pick + 1)
+                .expect("invariant: one free item is queued per unpinned position");
+            for &skipped in &queue[at + 1..] {
                 capped[skipped] = true;
             }
-            queue
-                .remove(pick)
-                .expect("invariant: one free item is queued per unpinned position")
+            queue.remove(at)
         };
         if let (Some(cap), Some(brand)) = (policy.diversity, slot(chosen).brand) {
             if position < cap.depth {
@@ -237,6 +264,31 @@ fn strongest_signal(row: Option<&[f32]>) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn explanations_are_written_as_a_json_array() {
+        let explanations = [
+            Explanation {
+                server_position: 0,
+                position: 1,
+                signal: "brand",
+            },
+            Explanation {
+                server_position: 1,
+                position: 0,
+                signal: "server_order",
+            },
+        ];
+        let json = crate::json::parse(&Explanation::list_json(&explanations)).unwrap();
+        let items = json.as_array().unwrap();
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0].get("position").and_then(|v| v.as_u64()), Some(1));
+        assert_eq!(
+            items[1].get("signal").and_then(|v| v.as_str()),
+            Some("server_order")
+        );
+        assert_eq!(Explanation::list_json(&[]), "[]");
+    }
 
     fn rows(n: usize) -> Vec<f32> {
         vec![0.0; n * FEATURE_COUNT]

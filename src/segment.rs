@@ -19,7 +19,8 @@
 
 use std::sync::OnceLock;
 
-use serde::Deserialize;
+use crate::json::Value;
+use crate::stored::{self, Fields};
 
 use crate::error::{Error, Result};
 use crate::offline::rng::SplitMix64;
@@ -80,7 +81,7 @@ pub fn profile_vector(profile: &Profile) -> ProfileVector {
 }
 
 /// The shipped centroids and where they came from.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Segments {
     /// [`SEGMENTS_SCHEMA`].
     pub schema: u32,
@@ -88,9 +89,8 @@ pub struct Segments {
     pub vector: Vec<String>,
     /// [`SEGMENT_COUNT`] centroids of [`VECTOR_LEN`] numbers.
     pub centroids: Vec<Vec<f64>>,
-    /// How they were computed: free-form, for people.
-    #[serde(default)]
-    pub provenance: serde_json::Value,
+    /// How they were computed: free-form, for people (`null` when absent).
+    pub provenance: Value,
 }
 
 impl Segments {
@@ -100,8 +100,7 @@ impl Segments {
     /// [`Error::Malformed`] for text that is not its JSON shape, [`Error::InvalidField`]
     /// naming the first field that does not fit this build's vector.
     pub fn parse(json: &str) -> Result<Self> {
-        let segments: Segments =
-            serde_json::from_str(json).map_err(|e| Error::Malformed(format!("segments: {e}")))?;
+        let segments = Segments::read(json).map_err(stored::as_malformed)?;
         if segments.schema != SEGMENTS_SCHEMA {
             return Err(Error::invalid("schema", "1", segments.schema));
         }
@@ -128,6 +127,35 @@ impl Segments {
                 ));
             }
         }
+        Ok(segments)
+    }
+
+    /// The file's fields, of their types; `parse` checks them.
+    fn read(json: &str) -> Result<Self> {
+        let value = stored::parse("segments", json)?;
+        let fields = Fields::of(&value, "segments")?;
+        let number = |at: String, x: &Value| {
+            x.as_f64()
+                .ok_or_else(|| Error::Corrupt(format!("`{at}`: expected a number")))
+        };
+        let segments = Segments {
+            schema: fields.small("schema")?,
+            vector: fields.strings("vector")?,
+            centroids: fields
+                .array("centroids")?
+                .map(|(at, centroid)| {
+                    let numbers = centroid
+                        .as_array()
+                        .ok_or_else(|| Error::Corrupt(format!("`{at}`: expected a list")))?;
+                    numbers
+                        .iter()
+                        .enumerate()
+                        .map(|(i, x)| number(format!("{at}[{i}]"), x))
+                        .collect()
+                })
+                .collect::<Result<_>>()?,
+            provenance: fields.get("provenance").cloned().unwrap_or(Value::Null),
+        };
         Ok(segments)
     }
 

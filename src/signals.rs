@@ -6,12 +6,12 @@
 //! privacy before it is built, so the collector learns population statistics and no one
 //! shopper's answer.
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::{Error, Result};
 use crate::funnel::{FunnelStage, FUNNEL_STAGES};
+use crate::json::{Object, Value};
 use crate::profile::Profile;
 use crate::segment::segment_of;
+use crate::stored::Fields;
 
 /// The version of the batch's shape. Schema 2 added `arm`, `segment` and `funnel`.
 pub const SIGNAL_SCHEMA: u32 = 2;
@@ -63,8 +63,7 @@ pub const FUNNEL_SHARE: f64 = 0.3;
 /// Which experiment arm a shopper is in. It travels in the clear: it is drawn uniformly at
 /// random on the device, independently of anything the shopper does, so it reveals nothing
 /// about them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", try_from = "String")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Arm {
     /// Sees Vitrine's order.
     #[default]
@@ -81,27 +80,19 @@ impl Arm {
             Arm::Holdout => "holdout",
         }
     }
-}
 
-impl TryFrom<String> for Arm {
-    type Error = String;
-
-    fn try_from(name: String) -> std::result::Result<Self, String> {
-        match name.as_str() {
-            "personalized" => Ok(Arm::Personalized),
-            "holdout" => Ok(Arm::Holdout),
-            // serde has no field path here, so the message names the field itself.
-            _ => Err(format!(
-                "invalid `arm`: expected \"personalized\" or \"holdout\", got {:?}",
-                name.chars().take(64).collect::<String>()
-            )),
+    /// The arm of this name.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "personalized" => Some(Arm::Personalized),
+            "holdout" => Some(Arm::Holdout),
+            _ => None,
         }
     }
 }
 
 /// One shopper's contribution, as it travels to the collector.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SignalBatch {
     /// [`SIGNAL_SCHEMA`].
     pub schema: u32,
@@ -191,10 +182,70 @@ impl SignalBatch {
                 body.len()
             )));
         }
-        let batch: SignalBatch =
-            serde_json::from_slice(body).map_err(|e| Error::Malformed(e.to_string()))?;
+        let text = std::str::from_utf8(body)
+            .map_err(|e| Error::Malformed(format!("body is not UTF-8: {e}")))?;
+        // The reader of stored records serves here too; its `Corrupt` is the body's fault.
+        let batch = crate::stored::parse("batch", text)
+            .and_then(|value| SignalBatch::from_value(&value, ""))
+            .map_err(crate::stored::as_malformed)?;
         batch.validate()?;
         Ok(batch)
+    }
+
+    /// The fields this type has, each once.
+    const FIELDS: &'static [&'static str] = &[
+        "schema",
+        "batch_id",
+        "epsilon",
+        "arm",
+        "interest",
+        "segment",
+        "engagement_band",
+        "funnel",
+    ];
+
+    /// The batch as JSON: the body sent, and its form in the outbox and the ledger.
+    pub fn to_value(&self) -> Value {
+        let interest: Vec<Value> = self.interest.iter().map(|&b| u32::from(b).into()).collect();
+        Object::new()
+            .with("schema", self.schema)
+            .with("batch_id", self.batch_id.as_str())
+            .with("epsilon", self.epsilon)
+            .with("arm", self.arm.as_str())
+            .with("interest", interest)
+            .with("segment", u32::from(self.segment))
+            .with("engagement_band", u32::from(self.engagement_band))
+            .with("funnel", u32::from(self.funnel))
+            .into()
+    }
+
+    /// The batch in `value` at `path`, of the right shape; its ranges are [`Self::validate`]'s.
+    ///
+    /// # Errors
+    /// [`Error::Corrupt`] naming the first field that is missing, unknown or of a wrong type.
+    pub fn from_value(value: &Value, path: &str) -> Result<Self> {
+        let fields = Fields::of(value, path)?.only(Self::FIELDS)?;
+        let arm = fields.string("arm")?;
+        let arm = Arm::parse(&arm)
+            .ok_or_else(|| fields.corrupt("arm", "expected \"personalized\" or \"holdout\""))?;
+        let interest = fields
+            .array("interest")?
+            .map(|(at, bit)| {
+                bit.as_u64()
+                    .and_then(|b| u8::try_from(b).ok())
+                    .ok_or_else(|| Error::Corrupt(format!("`{at}`: expected 0 or 1")))
+            })
+            .collect::<Result<_>>()?;
+        Ok(SignalBatch {
+            schema: fields.small("schema")?,
+            batch_id: fields.string("batch_id")?,
+            epsilon: fields.number("epsilon")?,
+            arm,
+            interest,
+            segment: fields.small("segment")?,
+            engagement_band: fields.small("engagement_band")?,
+            funnel: fields.small("funnel")?,
+        })
     }
 
     /// Checks every field's range.
@@ -257,7 +308,7 @@ impl SignalBatch {
 
     /// The JSON body to send.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("invariant: a batch always serializes")
+        self.to_value().to_json()
     }
 }
 
@@ -284,7 +335,7 @@ pub fn engagement_band(profile: &Profile) -> u8 {
 }
 
 /// How much ε a shopper has spent today, so that no day exceeds its budget.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct PrivacyBudget {
     /// UTC day number (days since the epoch) the spending below belongs to.
     pub day: i64,

@@ -10,7 +10,7 @@
 use wasm_bindgen::prelude::*;
 
 use crate::error::Error;
-use crate::model::{Preparation, Scorer};
+use crate::model::{self, Preparation, Scorer};
 
 /// A model loaded and checked against the feature contract.
 #[wasm_bindgen]
@@ -24,8 +24,10 @@ impl Ranker {
     /// Parses ONNX model bytes; throws a `VitrineError` (`model_contract`, `model_runtime`)
     /// naming what is wrong with the model. Call [`Ranker::prepare`] next, in later tasks.
     #[wasm_bindgen(constructor)]
-    pub fn new(bytes: &[u8]) -> Result<Ranker, JsValue> {
-        let scorer = Scorer::parse(bytes).map_err(|e| to_js(&e))?;
+    pub fn new(bytes: &js_sys::Uint8Array) -> Result<Ranker, JsValue> {
+        // Before the bytes are copied in: this module's memory is capped (`build.rs`).
+        model::check_size(bytes.length() as usize).map_err(|e| to_js(&e))?;
+        let scorer = Scorer::parse(&bytes.to_vec()).map_err(|e| to_js(&e))?;
         let preparation = scorer.preparation();
         Ok(Ranker {
             scorer,

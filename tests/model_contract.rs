@@ -71,6 +71,20 @@ fn refuses_bytes_that_are_not_a_model() {
 }
 
 #[test]
+fn refuses_a_model_file_over_8_mib_before_reading_it() {
+    // Zeros are no model: the size alone must refuse it, before tract sees a byte.
+    let bytes = vec![0u8; vitrine::model::MAX_MODEL_BYTES + 1];
+    let Err(error) = Scorer::parse(&bytes) else {
+        panic!("an oversize file must be refused");
+    };
+    assert_eq!(error.code(), "model_contract");
+    let message = error.to_string();
+    assert!(message.contains("size"), "{message}");
+    assert!(message.contains("at most 8 MiB"), "{message}");
+    assert!(message.contains("8388609 bytes"), "{message}");
+}
+
+#[test]
 fn names_an_operator_tract_lacks() {
     let message = refusal("unsupported_operator.onnx");
     assert!(message.contains("operators"), "{message}");

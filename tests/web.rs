@@ -147,8 +147,10 @@ fn affinity_moves_matching_items_up_and_keeps_server_ranks() {
 
 #[wasm_bindgen_test]
 fn pinned_items_stay_and_the_brand_cap_holds() {
+    // In the personalized arm, as `start` puts every test shopper: a holdout shopper (10 %
+    // by default, drawn at random) would see the server's order.
     let config = js_sys::JSON::parse(
-        r#"{"storagePrefix":"test-policy","autoCapture":false,
+        r#"{"storagePrefix":"test-policy","autoCapture":false,"holdout":0,
             "maxPerBrand":1,"diversityDepth":3}"#,
     )
     .unwrap();
@@ -339,6 +341,45 @@ fn a_corrupt_stored_profile_resets_with_a_report() {
     vitrine.erase();
 }
 
+/// The size of this test module's wasm memory, in bytes.
+fn memory_bytes() -> u32 {
+    wasm_bindgen::memory()
+        .unchecked_into::<js_sys::WebAssembly::Memory>()
+        .buffer()
+        .unchecked_into::<js_sys::ArrayBuffer>()
+        .byte_length()
+}
+
+#[wasm_bindgen_test]
+fn a_stored_value_too_long_to_be_ours_is_not_read_and_is_reported() {
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    // 1 Mi characters: over the 256 Ki Vitrine reads, well under what storage allows.
+    let huge = "x".repeat(1 << 20);
+    storage.set_item("test-huge.profile", &huge).unwrap();
+    let reports = js_sys::Array::new();
+    let hook =
+        js_sys::Function::new_with_args("e", "this.push(e.code + ' ' + e.message)").bind0(&reports);
+    let config =
+        js_sys::JSON::parse(r#"{"storagePrefix":"test-huge","autoCapture":false}"#).unwrap();
+    let memory_before = memory_bytes();
+
+    let vitrine = Vitrine::new(config, Some(hook)).unwrap();
+
+    let report = reports.get(0).as_string().unwrap_or_default();
+    assert!(report.starts_with("corrupt_storage"), "{report}");
+    assert!(
+        report.contains("test-huge.profile: 1048576 characters"),
+        "{report}"
+    );
+    let memory_after = memory_bytes();
+    assert!(
+        memory_after - memory_before < 1 << 20,
+        "the value was not copied in: {memory_before} -> {memory_after} bytes"
+    );
+    vitrine.track(view("1", "kids.toys", "lego")).unwrap();
+    vitrine.erase();
+}
+
 #[wasm_bindgen_test]
 fn a_nan_price_is_refused_not_dropped() {
     let vitrine = start("test-nan");
@@ -358,6 +399,35 @@ fn a_config_typo_is_named() {
     let (code, message) = refusal(r#"{"syncUrll":"/v1/signals"}"#);
     assert_eq!(code, "malformed_input");
     assert!(message.contains("syncUrll"), "{message}");
+}
+
+#[wasm_bindgen_test]
+fn a_config_type_error_names_the_option_in_javascript_words() {
+    let (code, message) = refusal(r#"{"personalWeight":"high"}"#);
+    assert_eq!(code, "malformed_input");
+    assert!(message.contains("`personalWeight`"), "{message}");
+    assert!(message.contains("expected a number"), "{message}");
+    assert!(!message.contains("f64"), "{message}");
+}
+
+#[wasm_bindgen_test]
+fn a_null_option_takes_its_default_and_a_fraction_is_no_count() {
+    let mut vitrine = start_with(
+        r#"{"storagePrefix":"t-null","autoCapture":false,"holdout":0,
+            "syncIntervalMs":null,"consent":null}"#,
+    );
+    vitrine.stop();
+    let (code, message) = refusal(r#"{"maxPerBrand":1.5}"#);
+    assert_eq!(code, "malformed_input");
+    assert!(
+        message.contains("`maxPerBrand`: expected a whole number, got 1.5"),
+        "{message}"
+    );
+    let (_, message) = refusal(r#"{"consent":"opt-maybe"}"#);
+    assert!(
+        message.contains(r#"expected "opt-in" or "opt-out""#),
+        "{message}"
+    );
 }
 
 #[wasm_bindgen_test]

@@ -43,6 +43,13 @@ export function defineVitrineWidget(
   // Node, and importing this module during server rendering must not throw.
   if (typeof customElements === "undefined" || customElements.get(tagName)) return;
   const handle = Promise.resolve(vitrine);
+  // The handle once it is ready: an element attached from then on ranks at once, before
+  // the browser paints it (and before Vitrine's watch for added widgets would rank it too).
+  let ready: VitrineHandle | undefined;
+  void handle.then(async (running) => {
+    await running.ready;
+    ready = running;
+  });
 
   class VitrineWidget extends HTMLElement implements VitrineWidgetElement {
     static observedAttributes = ["kind"];
@@ -61,7 +68,8 @@ export function defineVitrineWidget(
 
     connectedCallback(): void {
       this.setAttribute("data-vitrine-widget", this.kind);
-      void this.rerank();
+      if (ready) ready.rerank(this);
+      else void this.rerank();
     }
 
     async rerank(): Promise<Explanation[] | null> {

@@ -21,6 +21,10 @@ import { RANKER_VERSION } from "./ranker-version.js";
 
 export { fromGa4, fromSegment } from "./migration.js";
 
+/** The attribute that makes an element a widget, and the one that says how it was served. */
+const WIDGET = "data-vitrine-widget";
+const STATE = "data-vitrine-state";
+
 /** Options for {@link start}. Every one is optional. */
 export interface VitrineConfig {
   /** URL of the ONNX ranking model. Without it, widgets are ranked by the built-in rule. */
@@ -49,7 +53,8 @@ export interface VitrineConfig {
   /**
    * Capture views, clicks, cart actions, searches and impressions (half visible for a
    * second, once per page view) from `data-vitrine-*` attributes, following client-side
-   * navigation and back/forward-cache restores. Default true.
+   * navigation and back/forward-cache restores, and rank each widget the page adds after
+   * the first re-rank as it is inserted. Default true.
    */
   autoCapture?: boolean;
   /**
@@ -421,8 +426,18 @@ export async function start(config: VitrineConfig = {}): Promise<VitrineHandle> 
   }
 
   const touched = watchInteractions();
-  const ready = loadModelAndRerank(core, model, config, timings, report, log, touched);
-  return handle(core, ready, timings, config, report, log, stopListening);
+  // Watching the page for new widgets is part of auto-capture: a page that turned it off
+  // drives Vitrine itself (`rerank`) and pays for no observer.
+  const added = rankAddedWidgets(core, report, log, config.autoCapture !== false);
+  const ready = loadModelAndRerank(core, model, config, timings, report, log, touched, added);
+  const stop = () => {
+    try {
+      stopListening();
+    } finally {
+      added.stop();
+    }
+  };
+  return handle(core, ready, timings, config, report, log, stop, added);
 }
 
 async function loadModelAndRerank(
@@ -433,6 +448,7 @@ async function loadModelAndRerank(
   report: (e: VitrineError) => void,
   log: DecisionLog,
   touched: Interactions,
+  added: AddedWidgets,
 ): Promise<void> {
   try {
     if (model === undefined) {
@@ -446,6 +462,7 @@ async function loadModelAndRerank(
       await nextTask();
     }
     firstRerank(core, touched.widgets, report, log);
+    added.begin("rank");
   } catch (e) {
     report(asVitrineError(e, "model_runtime"));
     log?.(`model not used (${asVitrineError(e, "model_runtime").code}): server order kept`);
@@ -454,6 +471,7 @@ async function loadModelAndRerank(
     } catch {
       markAllFallback();
     }
+    added.begin("fallback");
   }
   touched.stop();
   timings.firstRerank = now();
@@ -468,10 +486,12 @@ async function loadModel(config: VitrineConfig, url: string): Promise<Ranker> {
   const [runtime, bytes] = await Promise.all([loadRanker(config), fetchModel(url)]);
   try {
     const ranker = new runtime.Ranker(bytes);
+    mark("model-parsed");
     // A stage per task: each runs tract code for the first time, which the browser compiles
     // as it goes, and all of them in one task blocked the page for 50 to 90 ms.
     do await nextTask();
     while (!ranker.prepare());
+    mark("model-prepared");
     return ranker;
   } catch (e) {
     // The ranker knows what is wrong with the model, not which option brought it.
@@ -490,7 +510,9 @@ async function fetchModel(url: string): Promise<Uint8Array> {
     const got = `${url} answered HTTP ${response.status}`;
     throw vitrineError("network", `modelUrl: ${got}, expected 200 and the ONNX model`);
   }
-  return new Uint8Array(await response.arrayBuffer());
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  mark("model-fetched");
+  return bytes;
 }
 
 /** The model runtime's module, compiled off the main thread; once per page. */
@@ -505,6 +527,7 @@ function loadRanker(config: VitrineConfig): Promise<typeof import("./pkg/vitrine
         compileOffMainThread(url),
       ]);
       await runtime.default({ module_or_path: module });
+      mark("ranker-instantiated");
       return runtime;
     } catch (e) {
       const why = asVitrineError(e).message;
@@ -528,7 +551,11 @@ function loadRanker(config: VitrineConfig): Promise<typeof import("./pkg/vitrine
 async function compileOffMainThread(url: string | URL): Promise<WebAssembly.Module> {
   const response = await fetch(url);
   if (!response.ok) throw new Error(`HTTP ${response.status}`);
-  return WebAssembly.compile(await response.arrayBuffer());
+  const bytes = await response.arrayBuffer();
+  mark("ranker-fetched");
+  const module = await WebAssembly.compile(bytes);
+  mark("ranker-compiled");
+  return module;
 }
 
 /** The widgets the shopper touched before the first re-rank, and how to stop watching. */
@@ -548,7 +575,7 @@ function watchInteractions(): Interactions {
   const widgets = new WeakSet<Element>();
   const onInteraction = (event: Event) => {
     const widget = event.target instanceof Element
-      ? event.target.closest("[data-vitrine-widget]")
+      ? event.target.closest(`[${WIDGET}]`)
       : null;
     if (widget !== null) widgets.add(widget);
   };
@@ -561,6 +588,94 @@ function watchInteractions(): Interactions {
 }
 
 /**
+ * Ranking the widgets a page adds later; `begin` once the first re-rank is done, with
+ * `"fallback"` when the model failed and the page's widgets kept the server's order.
+ */
+interface AddedWidgets {
+  begin: (as: "rank" | "fallback") => void;
+  stop: () => void;
+  /** Runs `write`, which moves items, unobserved: Vitrine's own moves add no widget. */
+  quietly: <T>(write: () => T) => T;
+}
+
+/**
+ * Ranks each widget the page adds after the first re-rank (a list fetched late, a new
+ * client-side route) in the mutation observer's microtask, which runs before the browser
+ * paints it: no one sees it in the server's order, then moving. A widget already marked
+ * (`data-vitrine-state`, set by `rerank`, the React hook or `<vitrine-widget>`) is left as it
+ * is. Only added widget elements count: items added to a widget already on the page are the
+ * page's to re-rank (`rerank`), as Vitrine cannot tell when such a list is complete.
+ */
+function rankAddedWidgets(
+  core: Core,
+  report: (e: VitrineError) => void,
+  log: DecisionLog,
+  enabled: boolean,
+): AddedWidgets {
+  let observer: MutationObserver | undefined;
+  let stopped = false;
+  let fallback = false;
+  let writing = 0;
+  const watch = () => observer?.observe(document.documentElement, WATCHED);
+  const serve = (widget: Element) => {
+    if (!fallback) {
+      rerankOne(core, widget, report, log);
+      return;
+    }
+    markFallback(widget);
+    log?.(`${widgetName(widget)} kept the server order: the model could not be used`);
+  };
+  const rankNew = (records: MutationRecord[]) => {
+    for (const record of records) {
+      // Items moved or added inside a widget: never a new widget, and many per re-rank.
+      if (record.target instanceof Element && record.target.hasAttribute(WIDGET)) continue;
+      for (const node of record.addedNodes) {
+        if (!(node instanceof Element)) continue;
+        const widgets = node.firstElementChild
+          ? [...node.querySelectorAll(`[${WIDGET}]`)]
+          : [];
+        if (node.hasAttribute(WIDGET)) widgets.unshift(node);
+        for (const widget of widgets) {
+          if (widget.isConnected && !widget.hasAttribute(STATE)) serve(widget);
+        }
+      }
+    }
+  };
+  return {
+    begin(as) {
+      if (!enabled || stopped || typeof MutationObserver === "undefined") return;
+      fallback = as === "fallback";
+      observer = new MutationObserver(rankNew);
+      watch();
+    },
+    stop() {
+      stopped = true;
+      observer?.disconnect();
+      observer = undefined;
+    },
+    quietly(write) {
+      // Nested (an `onError` hook that ranks): the outer call reconnects.
+      if (!observer || writing > 0) return write();
+      // Nothing is recorded while Vitrine writes, so that moving a hundred items costs no
+      // hundred records. The page's own changes before it still count, after the write:
+      // a widget the page added and then asked to rank is ranked once.
+      const before = observer.takeRecords();
+      observer.disconnect();
+      writing += 1;
+      try {
+        return write();
+      } finally {
+        writing -= 1;
+        watch();
+        rankNew(before);
+      }
+    },
+  };
+}
+
+const WATCHED: MutationObserverInit = { childList: true, subtree: true };
+
+/**
  * The re-rank once the model is ready: every widget but those the shopper already touched,
  * which keep the server's order and are marked `fallback` (a holdout shopper's are served
  * as usual, since the holdout moves nothing).
@@ -571,14 +686,14 @@ function firstRerank(
   report: (e: VitrineError) => void,
   log: DecisionLog,
 ): void {
-  const widgets = [...document.querySelectorAll("[data-vitrine-widget]")];
+  const widgets = [...document.querySelectorAll(`[${WIDGET}]`)];
   if (core.arm === "holdout" || !widgets.some((w) => touched.has(w))) {
     rerankAll(core, report, log);
     return;
   }
   for (const container of widgets) {
     if (touched.has(container)) {
-      container.setAttribute("data-vitrine-state", "fallback");
+      markFallback(container);
       log?.(`${widgetName(container)} kept the server order: touched before ranking`);
     } else {
       rerankOne(core, container, report, log);
@@ -593,7 +708,7 @@ function firstRerank(
 function rerankAll(core: Core, report: (e: VitrineError) => void, log: DecisionLog): number {
   if (!log) return core.rerankAll();
   let ranked = 0;
-  for (const container of document.querySelectorAll("[data-vitrine-widget]")) {
+  for (const container of document.querySelectorAll(`[${WIDGET}]`)) {
     if (rerankOne(core, container, report, log) !== null) ranked += 1;
   }
   return ranked;
@@ -626,6 +741,7 @@ function handle(
   report: (e: VitrineError) => void,
   log: DecisionLog,
   stopListening: () => void,
+  added: AddedWidgets,
 ): VitrineHandle {
   // Every call goes through `guard`: whatever the core throws, the page gets a report.
   const guard = <T>(fallback: T, f: () => T): T => {
@@ -651,8 +767,9 @@ function handle(
         return false;
       }
     },
-    rerank: (container) => guard(null, () => rerankOne(core, container, report, log)),
-    rerankAll: () => guard(0, () => rerankAll(core, report, log)),
+    rerank: (container) =>
+      guard(null, () => added.quietly(() => rerankOne(core, container, report, log))),
+    rerankAll: () => guard(0, () => added.quietly(() => rerankAll(core, report, log))),
     scan: () => guard(undefined, () => core.scan()),
     profile: () => guard(null, () => core.profile()),
     describeProfile: () => guard([], () => core.describeProfile()),
@@ -667,11 +784,11 @@ function handle(
     },
     flush: () => guard(undefined, () => core.flush()),
     erase: () => guard(undefined, () => core.erase()),
-    pause: () => guard(undefined, () => core.pause()),
+    pause: () => guard(undefined, () => added.quietly(() => core.pause())),
     resume: () =>
       guard(undefined, () => {
         core.resume();
-        core.rerankAll();
+        added.quietly(() => core.rerankAll());
       }),
     get paused() {
       return guard(false, () => core.paused);
@@ -747,9 +864,12 @@ function dataLayerReporter(report: (e: VitrineError) => void): DataLayerReport {
 /** Without wasm, widgets still get their documented state. */
 function markAllFallback(): void {
   if (typeof document === "undefined") return;
-  for (const widget of document.querySelectorAll("[data-vitrine-widget]")) {
-    widget.setAttribute("data-vitrine-state", "fallback");
-  }
+  for (const widget of document.querySelectorAll(`[${WIDGET}]`)) markFallback(widget);
+}
+
+/** Marks `widget` as keeping the server's order, which it shows as the page rendered it. */
+function markFallback(widget: Element): void {
+  widget.setAttribute(STATE, "fallback");
 }
 
 function vitrineError(code: string, message: string): VitrineError {
@@ -777,6 +897,18 @@ function defaultRankerUrl(): URL {
   const url = new URL("./pkg/vitrine_ranker_bg.wasm", import.meta.url);
   url.searchParams.set("v", RANKER_VERSION);
   return url;
+}
+
+/**
+ * A user-timing mark `vitrine:<name>` (the browser's performance panel shows them): the
+ * steps of loading the model, which `timings` sums up as `modelReady`.
+ */
+function mark(name: string): void {
+  try {
+    performance.mark(`vitrine:${name}`);
+  } catch {
+    // No user timing here: a measurement aid, never worth an error.
+  }
 }
 
 /** Resolves in a later task, so that the browser may paint and handle input in between. */

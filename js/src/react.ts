@@ -8,14 +8,22 @@
  * ```
  *
  * React stays the owner of the items: Vitrine only moves the elements it rendered. After
- * React updates a list, its order may be React's again for a moment, which is why
- * {@link useRankedWidget} re-ranks after every change of `deps` (a ranking always starts from
- * `data-vitrine-rank`, never from the current order).
+ * React updates a list, its order is React's again, which is why {@link useRankedWidget}
+ * re-ranks after every change of `deps` (a ranking always starts from `data-vitrine-rank`,
+ * never from the current order), in a layout effect: before the browser paints the list.
  *
  * @module vitrine/react
  */
 
-import { useEffect, useRef, useState, type RefObject } from "react";
+import {
+  useEffect,
+  useLayoutEffect,
+  useRef,
+  useState,
+  type DependencyList,
+  type EffectCallback,
+  type RefObject,
+} from "react";
 
 import { start, type VitrineConfig, type VitrineHandle } from "./index.js";
 
@@ -61,8 +69,14 @@ export function useRankedWidget<T extends Element>(
 ): RefObject<T | null> {
   const container = useRef<T | null>(null);
 
-  useEffect(() => {
+  useBeforePaint(() => {
     if (!vitrine) return;
+    // Ready already (the first re-rank has happened): rank now, before this render is
+    // painted, so the list is never seen in the server's order and then moving.
+    if (vitrine.timings.firstRerank !== undefined) {
+      if (container.current) vitrine.rerank(container.current);
+      return;
+    }
     let current = true;
     void vitrine.ready.then(() => {
       if (current && container.current) vitrine.rerank(container.current);
@@ -75,4 +89,14 @@ export function useRankedWidget<T extends Element>(
   }, [vitrine, ...deps]);
 
   return container;
+}
+
+/**
+ * `useLayoutEffect`, which runs before the browser paints; on the server, where neither
+ * runs, `useEffect`, which React does not warn about there. Chosen per call, not at import:
+ * importing this module must read no browser global.
+ */
+function useBeforePaint(effect: EffectCallback, deps: DependencyList): void {
+  // The same hook on every render of one environment, so the rules of hooks hold.
+  (typeof document === "undefined" ? useEffect : useLayoutEffect)(effect, deps);
 }

@@ -10,6 +10,8 @@
 use wasm_bindgen::prelude::*;
 use web_sys::Element;
 
+use crate::error::{Error, Result};
+
 // The item count, then every field, joined by U+001F (unit separator); each present value is
 // prefixed with `=` so that an absent attribute and an empty one differ. A value holding the
 // separator itself shows in the field count, and the caller then reads the slow way.
@@ -22,16 +24,25 @@ const items = (container) => {
   for (const child of container.children) if (child.hasAttribute(ITEM)) found.push(child);
   return found;
 };
-export function vitrineReadItems(container) {
+export function vitrineReadItems(container, maxItems, maxValue, maxTotal) {
   const found = items(container);
   const out = [String(found.length)];
+  if (found.length > maxItems) return out[0];
+  let total = 0;
   for (const item of found) {
     for (const name of FIELDS) {
       const value = item.getAttribute(name);
+      if (value !== null && value.length > maxValue) return `!${name}!${value.length}`;
+      total += value === null ? 1 : value.length + 2;
+      if (total > maxTotal) return `!widget!${total}`;
       out.push(value === null ? "" : "=" + value);
     }
   }
   return out.join("\u001f");
+}
+export function vitrineAttribute(element, name, maxValue) {
+  const value = element.getAttribute(name);
+  return value !== null && value.length > maxValue ? value.length : value;
 }
 export function vitrinePlaceItems(container, order, signals, signalName) {
   const current = items(container);
@@ -77,7 +88,11 @@ function keptInPlace(order) {
 "#)]
 extern "C" {
     #[wasm_bindgen(js_name = vitrineReadItems)]
-    fn read_items(container: &Element) -> String;
+    fn read_items(container: &Element, max_items: u32, max_value: u32, max_total: u32) -> String;
+
+    /// The attribute's value, `null` when absent, or its length when over `max_value`.
+    #[wasm_bindgen(js_name = vitrineAttribute)]
+    fn attribute_or_length(element: &Element, name: &str, max_value: u32) -> JsValue;
 
     #[wasm_bindgen(js_name = vitrinePlaceItems, catch)]
     fn place_items(
@@ -90,18 +105,70 @@ extern "C" {
 
 /// The item attributes [`read`] returns, in this order.
 pub const FIELDS: usize = 6;
+/// Most items a widget may have to be re-ranked; a larger one keeps the server's order. The
+/// benchmark ranks 1000; a list ten times that would take megabytes of wasm memory to read.
+pub const MAX_WIDGET_ITEMS: usize = 2000;
+/// Longest attribute value Vitrine copies into wasm memory, in UTF-16 units. An id is at
+/// most 128 bytes and a label 256; a longer value is refused before it is copied, since
+/// one page attribute of tens of MB would otherwise fill the wasm memory and stop Vitrine.
+pub const MAX_ATTRIBUTE_CHARS: u32 = 1024;
+/// The most attribute text one widget's items may hold in all: the largest valid widget
+/// (2000 items of the longest ids and labels) holds about 1.3 million characters.
+pub const MAX_WIDGET_CHARS: u32 = 2 << 20;
+
+/// `name`'s value on `element`, `None` when absent.
+///
+/// # Errors
+/// [`Error::InvalidField`] naming the attribute when its value is longer than
+/// [`MAX_ATTRIBUTE_CHARS`], found before it is copied into wasm memory.
+pub fn attribute(element: &Element, name: &str) -> Result<Option<String>> {
+    let value = attribute_or_length(element, name, MAX_ATTRIBUTE_CHARS);
+    match value.as_f64() {
+        Some(length) => Err(too_long(name, format!("{} characters", length as u64))),
+        None => Ok(value.as_string()),
+    }
+}
+
+/// The refusal of attribute `name`, or of all of a widget's when `name` is `widget`.
+pub(super) fn too_long(name: &str, got: String) -> Error {
+    if name == "widget" {
+        Error::invalid(name, "at most 2 Mi characters of item attributes", got)
+    } else {
+        Error::invalid(name, "at most 1024 characters", got)
+    }
+}
 
 /// The raw attributes of a widget's items, in document order: `FIELDS` per item (item, rank,
-/// category, brand, price, pinned), `None` where absent. `None` when a value holds the
+/// category, brand, price, pinned), `None` where absent. `Ok(None)` when a value holds the
 /// separator, so that the fields cannot be told apart.
-pub fn read(container: &Element) -> Option<Vec<Option<String>>> {
-    let joined = read_items(container);
+///
+/// # Errors
+/// [`Error::InvalidField`] (`widget`) when it has more than [`MAX_WIDGET_ITEMS`] items or
+/// [`MAX_WIDGET_CHARS`] of attributes, and naming the attribute when one value is longer
+/// than [`MAX_ATTRIBUTE_CHARS`]: all found before anything is copied into wasm memory.
+pub fn read(container: &Element) -> Result<Option<Vec<Option<String>>>> {
+    let joined = read_items(
+        container,
+        MAX_WIDGET_ITEMS as u32,
+        MAX_ATTRIBUTE_CHARS,
+        MAX_WIDGET_CHARS,
+    );
+    if let Some(refused) = joined.strip_prefix('!') {
+        let (name, length) = refused.split_once('!').unwrap_or((refused, "0"));
+        return Err(too_long(name, format!("{length} characters")));
+    }
     let mut parts = joined.split('\u{1f}');
-    let count: usize = parts.next()?.parse().ok()?;
+    let Some(Ok(count)) = parts.next().map(str::parse::<usize>) else {
+        return Ok(None);
+    };
+    if count > MAX_WIDGET_ITEMS {
+        let got = format!("{count} items");
+        return Err(Error::invalid("widget", "at most 2000 items", got));
+    }
     let fields: Vec<Option<String>> = parts
         .map(|field| field.strip_prefix('=').map(str::to_owned))
         .collect();
-    (fields.len() == count * FIELDS).then_some(fields)
+    Ok((fields.len() == count * FIELDS).then_some(fields))
 }
 
 /// Puts the items in `order` (document indices of the items, first to last) and sets each

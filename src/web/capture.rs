@@ -158,7 +158,11 @@ impl Page {
         let engine = &self.engine;
         let detail = format!("[{}][{}]", dom::ITEM, dom::DETAIL);
         if let Ok(Some(detail)) = document.query_selector(&detail) {
-            let id = detail.get_attribute(dom::ITEM).unwrap_or_default();
+            // A value over the limit reads as empty here; `product_of` reports it.
+            let id = dom::attribute(&detail, dom::ITEM)
+                .ok()
+                .flatten()
+                .unwrap_or_default();
             if self.first_time(&detail, &id) {
                 match dom::product_of(&detail) {
                     Ok(product) => {
@@ -175,7 +179,10 @@ impl Page {
         }
         let selector = format!("[{}=\"search\"][{}]", dom::WIDGET, dom::QUERY);
         if let Ok(Some(widget)) = document.query_selector(&selector) {
-            let query = widget.get_attribute(dom::QUERY).unwrap_or_default();
+            let query = match dom::attribute(&widget, dom::QUERY) {
+                Ok(query) => query.unwrap_or_default(),
+                Err(e) => return engine.reporter.report_error(&e),
+            };
             if !self.first_time(&widget, &format!("?{query}")) {
                 return;
             }
@@ -250,7 +257,7 @@ fn click(engine: &Rc<Engine>, target: &Element) {
     };
     let action = dom::closest(target, &format!("[{}]", dom::ACTION))
         .filter(|action| item.contains(Some(action)))
-        .and_then(|action| action.get_attribute(dom::ACTION));
+        .and_then(|action| dom::attribute(&action, dom::ACTION).ok().flatten());
     let in_widget = item
         .parent_element()
         .is_some_and(|p| p.has_attribute(dom::WIDGET));
@@ -270,7 +277,7 @@ fn click(engine: &Rc<Engine>, target: &Element) {
                 .filter(|p| p.has_attribute(dom::WIDGET));
             let kind = widget
                 .as_ref()
-                .and_then(|w| w.get_attribute(dom::WIDGET))
+                .and_then(|w| dom::attribute(w, dom::WIDGET).ok().flatten())
                 .and_then(|k| WidgetKind::parse(&k).ok());
             let position = widget.and_then(|w| dom::displayed_position(&w, &item));
             Event::ProductClicked {

@@ -1,78 +1,64 @@
 //! The options a page passes to `new Vitrine(config)`, validated field by field.
-
-use serde::Deserialize;
+//!
+//! Read by hand from the options' JSON (see `web::json` for why JSON): an unknown option is
+//! refused by name, a wrong type names its option and what it got, and an absent or `null`
+//! option takes its default, as `undefined` does.
 
 use crate::backoff::Backoff;
 use crate::consent::{ConsentMode, ConsentPolicy};
 use crate::error::{Error, Result};
 use crate::holdout::DEFAULT_HOLDOUT;
+use crate::json::{self, Object, Value};
 use crate::outbox::SyncConfig;
 use crate::profile::ProfileConfig;
 use crate::ranker::{BrandCap, Policy};
 use crate::retention::{Retention, DEFAULT_RETENTION_DAYS};
 use crate::signals::{DEFAULT_DAILY_EPSILON, MAX_BATCH_EPSILON};
 
+/// Longest JSON form of the options we read; a real one is well under 1 KB.
+const MAX_CONFIG_JSON_BYTES: usize = 64 << 10;
+
 /// Everything the core layer can be told; the JavaScript wrapper documents each option.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct Config {
     /// Where signal batches go; no sync at all when absent.
-    #[serde(default)]
     pub sync_url: Option<String>,
     /// Least time between two batches.
-    #[serde(default = "default_sync_interval_ms")]
     pub sync_interval_ms: f64,
     /// Delay before the first sync attempt after start.
-    #[serde(default = "default_first_sync_delay_ms")]
     pub first_sync_delay_ms: f64,
     /// ε spent by one batch.
-    #[serde(default = "default_epsilon")]
     pub epsilon: f64,
     /// ε a shopper may spend per day.
-    #[serde(default = "default_epsilon")]
     pub daily_epsilon: f64,
     /// Weight of the personal score against the server order, 0 to 1.
-    #[serde(default = "default_personal_weight")]
     pub personal_weight: f64,
     /// At most this many items of one brand in the first `diversityDepth` positions of a
     /// widget; no cap when absent.
-    #[serde(default)]
     pub max_per_brand: Option<u32>,
     /// How many leading positions `maxPerBrand` covers.
-    #[serde(default = "default_diversity_depth")]
     pub diversity_depth: u32,
     /// Half-life of affinities, in days.
-    #[serde(default = "default_half_life_days")]
     pub half_life_days: f64,
     /// Prefix of every storage key Vitrine writes.
-    #[serde(default = "default_storage_prefix")]
     pub storage_prefix: String,
     /// Whether to capture views, clicks and cart actions from `data-vitrine-*` attributes.
-    #[serde(default = "default_true")]
     pub auto_capture: bool,
     /// How long to gather profile changes before one write to storage.
-    #[serde(default = "default_persist_delay_ms")]
     pub persist_delay_ms: f64,
     /// Days a stored fact about the shopper may be kept.
-    #[serde(default = "default_retention_days")]
     pub retention_days: f64,
     /// `"opt-out"` (default): sync unless revoked; `"opt-in"`: sync only once granted.
-    #[serde(default)]
     pub consent: ConsentMode,
     /// Whether Global Privacy Control stops sync (default `true`).
-    #[serde(default = "default_true")]
     pub honor_global_privacy_control: bool,
     /// Whether re-ranking and tracking go on when sync is not allowed (default `true`).
-    #[serde(default = "default_true")]
     pub personalize_without_consent: bool,
     /// Fraction of shoppers, 0 to 1, who see the server's order (the holdout arm).
-    #[serde(default = "default_holdout")]
     pub holdout: f64,
     /// Upper bound of the first retry wait, in ms.
-    #[serde(default = "default_retry_base_ms")]
     pub retry_base_ms: f64,
     /// Longest retry wait, in ms.
-    #[serde(default = "default_retry_max_ms")]
     pub retry_max_ms: f64,
 }
 
@@ -86,11 +72,66 @@ impl Config {
         let json = if value.is_undefined() || value.is_null() {
             "{}".to_owned()
         } else {
-            super::json::stringify(value)?
+            super::json::stringify(
+                value,
+                "config",
+                MAX_CONFIG_JSON_BYTES,
+                "at most 64 KiB of JSON",
+            )?
         };
-        let config: Config = crate::error::parse_json("config", &json)?;
+        let config = Config::read(&json)?;
         config.validate()?;
         Ok(config)
+    }
+
+    /// The options in `json`, each of its type, an absent one (or `null` for an optional
+    /// one) taking its default.
+    fn read(json: &str) -> Result<Config> {
+        let value = json::parse(json).map_err(|e| malformed(e.to_string()))?;
+        let Value::Object(options) = &value else {
+            return Err(malformed(format!(
+                "expected an object, got {}",
+                value.quoted()
+            )));
+        };
+        if let Some((unknown, _)) = options.iter().find(|(name, _)| !OPTIONS.contains(name)) {
+            let known: Vec<String> = OPTIONS.iter().map(|name| format!("`{name}`")).collect();
+            return Err(malformed(format!(
+                "unknown option `{unknown}`, expected one of {}",
+                known.join(", ")
+            )));
+        }
+        let read = Options(options);
+        Ok(Config {
+            sync_url: read
+                .optional("syncUrl", "a URL", Value::as_str)?
+                .map(str::to_owned),
+            sync_interval_ms: read.number("syncIntervalMs", default_sync_interval_ms())?,
+            first_sync_delay_ms: read.number("firstSyncDelayMs", 3_000.0)?,
+            epsilon: read.number("epsilon", DEFAULT_DAILY_EPSILON)?,
+            daily_epsilon: read.number("dailyEpsilon", DEFAULT_DAILY_EPSILON)?,
+            personal_weight: read.number("personalWeight", Policy::default().personal_weight)?,
+            max_per_brand: read.optional("maxPerBrand", WHOLE, whole)?,
+            diversity_depth: read.optional("diversityDepth", WHOLE, whole)?.unwrap_or(10),
+            half_life_days: read.number("halfLifeDays", default_half_life_days())?,
+            storage_prefix: read
+                .optional("storagePrefix", "a string", Value::as_str)?
+                .unwrap_or("vitrine")
+                .to_owned(),
+            auto_capture: read.boolean("autoCapture", true)?,
+            persist_delay_ms: read.number("persistDelayMs", 1_000.0)?,
+            retention_days: read.number("retentionDays", DEFAULT_RETENTION_DAYS)?,
+            consent: read
+                .optional("consent", "\"opt-in\" or \"opt-out\"", |v| {
+                    v.as_str().and_then(ConsentMode::from_name)
+                })?
+                .unwrap_or_default(),
+            honor_global_privacy_control: read.boolean("honorGlobalPrivacyControl", true)?,
+            personalize_without_consent: read.boolean("personalizeWithoutConsent", true)?,
+            holdout: read.number("holdout", DEFAULT_HOLDOUT)?,
+            retry_base_ms: read.number("retryBaseMs", Backoff::default().base_ms)?,
+            retry_max_ms: read.number("retryMaxMs", Backoff::default().max_ms)?,
+        })
     }
 
     fn validate(&self) -> Result<()> {
@@ -213,42 +254,90 @@ impl Config {
     }
 }
 
+/// Every option the core reads, as the page spells it. The npm wrapper's `CORE_OPTIONS`
+/// (js/src/index.ts) lists the same names, to refuse a typo before the core starts.
+const OPTIONS: &[&str] = &[
+    "syncUrl",
+    "syncIntervalMs",
+    "firstSyncDelayMs",
+    "epsilon",
+    "dailyEpsilon",
+    "personalWeight",
+    "maxPerBrand",
+    "diversityDepth",
+    "halfLifeDays",
+    "storagePrefix",
+    "autoCapture",
+    "persistDelayMs",
+    "retentionDays",
+    "consent",
+    "honorGlobalPrivacyControl",
+    "personalizeWithoutConsent",
+    "holdout",
+    "retryBaseMs",
+    "retryMaxMs",
+];
+
+const WHOLE: &str = "a whole number";
+
+/// The options object, read one option at a time.
+struct Options<'a>(&'a Object);
+
+impl Options<'_> {
+    /// Option `name` read by `read`, which gives `None` for a value of the wrong type; an
+    /// absent or `null` option is `Ok(None)`.
+    fn optional<'v, T>(
+        &'v self,
+        name: &str,
+        expected: &str,
+        read: impl Fn(&'v Value) -> Option<T>,
+    ) -> Result<Option<T>> {
+        match self.0.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(value) => read(value)
+                .map(Some)
+                .ok_or_else(|| wrong_type(name, expected, value)),
+        }
+    }
+
+    /// Number option `name`, `default` when absent or `null`.
+    fn number(&self, name: &str, default: f64) -> Result<f64> {
+        match self.0.get(name) {
+            None | Some(Value::Null) => Ok(default),
+            Some(value) => value
+                .as_f64()
+                .ok_or_else(|| wrong_type(name, "a number", value)),
+        }
+    }
+
+    /// Boolean option `name`, `default` when absent or `null`.
+    fn boolean(&self, name: &str, default: bool) -> Result<bool> {
+        match self.0.get(name) {
+            None | Some(Value::Null) => Ok(default),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(value) => Err(wrong_type(name, "true or false", value)),
+        }
+    }
+}
+
+fn whole(value: &Value) -> Option<u32> {
+    value.as_u64().and_then(|n| u32::try_from(n).ok())
+}
+
+fn malformed(why: String) -> Error {
+    Error::Malformed(format!("config: {why}"))
+}
+
+fn wrong_type(name: &str, expected: &str, got: &Value) -> Error {
+    malformed(format!(
+        "`{name}`: expected {expected}, got {}",
+        got.quoted()
+    ))
+}
+
 fn default_sync_interval_ms() -> f64 {
     SyncConfig::default().interval_ms
 }
-fn default_first_sync_delay_ms() -> f64 {
-    3_000.0
-}
-fn default_epsilon() -> f64 {
-    DEFAULT_DAILY_EPSILON
-}
-fn default_personal_weight() -> f64 {
-    Policy::default().personal_weight
-}
-fn default_diversity_depth() -> u32 {
-    10
-}
 fn default_half_life_days() -> f64 {
     ProfileConfig::default().half_life_ms / 86_400_000.0
-}
-fn default_storage_prefix() -> String {
-    "vitrine".to_owned()
-}
-fn default_true() -> bool {
-    true
-}
-fn default_retention_days() -> f64 {
-    DEFAULT_RETENTION_DAYS
-}
-fn default_holdout() -> f64 {
-    DEFAULT_HOLDOUT
-}
-fn default_retry_base_ms() -> f64 {
-    Backoff::default().base_ms
-}
-fn default_retry_max_ms() -> f64 {
-    Backoff::default().max_ms
-}
-fn default_persist_delay_ms() -> f64 {
-    1_000.0
 }

@@ -3,6 +3,8 @@
 use wasm_bindgen::JsCast;
 use web_sys::Element;
 
+use super::batch;
+pub use super::batch::attribute;
 use crate::error::{Error, Result};
 use crate::event::Product;
 
@@ -38,10 +40,10 @@ pub const ACTION: &str = "data-vitrine-action";
 /// [`Error::InvalidField`] naming the attribute that is missing or malformed.
 pub fn product_of(element: &Element) -> Result<Product> {
     product_from(
-        element.get_attribute(ITEM).unwrap_or_default(),
-        element.get_attribute(CATEGORY),
-        element.get_attribute(BRAND),
-        element.get_attribute(PRICE).as_deref(),
+        attribute(element, ITEM)?.unwrap_or_default(),
+        attribute(element, CATEGORY)?,
+        attribute(element, BRAND)?,
+        attribute(element, PRICE)?.as_deref(),
     )
 }
 
@@ -55,7 +57,7 @@ pub fn product_from(
 ) -> Result<Product> {
     let price = match price {
         Some(text) if !text.trim().is_empty() => {
-            Some(text.trim().parse::<f64>().map_err(|_| {
+            Some(crate::number::decimal(text.trim()).ok_or_else(|| {
                 Error::invalid(
                     "data-vitrine-price",
                     "a number such as 12.50",
@@ -95,18 +97,26 @@ pub fn pins(value: Option<&str>) -> bool {
 
 /// The attributes [`super::batch::read`] returns, read one call each: the way for a widget
 /// whose values hold the separator that the batch read joins them with.
-pub fn item_fields(container: &Element) -> Vec<Option<String>> {
+///
+/// # Errors
+/// As [`super::batch::read`]: a value or a widget's total over its limit.
+pub fn item_fields(container: &Element) -> Result<Vec<Option<String>>> {
     let children = container.children();
-    let mut fields = Vec::new();
+    let (mut fields, mut total) = (Vec::new(), 0);
     for child in (0..children.length()).filter_map(|i| children.item(i)) {
         if !child.has_attribute(ITEM) {
             continue;
         }
         for name in [ITEM, RANK, CATEGORY, BRAND, PRICE, PINNED] {
-            fields.push(child.get_attribute(name));
+            let value = attribute(&child, name)?;
+            total += value.as_ref().map_or(1, |v| v.len() + 2);
+            if total > batch::MAX_WIDGET_CHARS as usize {
+                return Err(batch::too_long("widget", format!("over {total} bytes")));
+            }
+            fields.push(value);
         }
     }
-    fields
+    Ok(fields)
 }
 
 /// The product elements of a widget, in the server's order (by `data-vitrine-rank`, then by
@@ -123,11 +133,15 @@ pub fn items_in_server_order(container: &Element) -> Result<Vec<(Element, u32)>>
         if !child.has_attribute(ITEM) {
             continue;
         }
-        let rank = rank_from(child.get_attribute(RANK).as_deref(), items.len() as u32)?;
+        let rank = rank_from(attribute(&child, RANK)?.as_deref(), items.len() as u32)?;
         items.push((child, rank));
     }
-    items.sort_by_key(|(_, rank)| *rank);
-    Ok(items)
+    let order = crate::order::sorted_indices(items.len(), &|a, b| items[a].1.cmp(&items[b].1));
+    let mut items: Vec<Option<(Element, u32)>> = items.into_iter().map(Some).collect();
+    Ok(order
+        .into_iter()
+        .map(|i| items[i].take().expect("invariant: each index comes once"))
+        .collect())
 }
 
 /// The nearest ancestor-or-self matching `selector`.

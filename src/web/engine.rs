@@ -16,7 +16,7 @@ use wasm_bindgen::JsValue;
 use super::config::Config;
 use super::error::{make, Reporter};
 use super::scoring::Scorer;
-use super::storage::Store;
+use super::storage::{Store, MAX_STORED_CHARS};
 use super::transport;
 use crate::consent::{Choice, Consent, Decision};
 use crate::controls::Controls;
@@ -28,6 +28,7 @@ use crate::holdout::Assignment;
 use crate::inventory::{
     ASSIGNMENT_KEY, CONSENT_KEY, CONTROLS_KEY, LEDGER_KEY, OUTBOX_KEY, PROFILE_KEY,
 };
+use crate::json::{self, Value};
 use crate::ledger::{Ledger, Transport};
 use crate::outbox::{Delivery, Outbox};
 use crate::profile::Profile;
@@ -91,6 +92,12 @@ impl Engine {
             .collect();
         let load = |suffix: &str| known.get(suffix).cloned();
         let report = |e: Error| reporter.report_error(&e);
+        for (key, length) in store.take_unread() {
+            report(Error::Corrupt(format!(
+                "{key}: {length} characters, over the {MAX_STORED_CHARS} Vitrine reads; \
+                 starting that record afresh"
+            )));
+        }
         let fresh_profile = || Profile::new(config.profile());
         let mut profile = load(PROFILE_KEY).map_or_else(fresh_profile, |json| {
             Profile::from_json(&json).unwrap_or_else(|e| {
@@ -526,7 +533,7 @@ impl Engine {
 
     /// Every stored record, parsed, keyed by its full storage key, after a write of the
     /// current state: what an export hands the shopper.
-    pub fn stored_records(&self) -> Vec<(String, serde_json::Value)> {
+    pub fn stored_records(&self) -> Vec<(String, Value)> {
         self.persist_now();
         let state = self.state.borrow();
         RECORDS
@@ -534,7 +541,7 @@ impl Engine {
             .filter_map(|suffix| {
                 let key = key(&self.config, suffix);
                 let json = state.store.get(&key)?;
-                let value = serde_json::from_str(&json).unwrap_or(serde_json::Value::String(json));
+                let value = json::parse(&json).unwrap_or(Value::String(json));
                 Some((key, value))
             })
             .collect()

@@ -184,7 +184,7 @@ fn shown_long_enough(
     };
     let kind = widget
         .as_ref()
-        .and_then(|w| w.get_attribute(dom::WIDGET))
+        .and_then(|w| dom::attribute(w, dom::WIDGET).ok().flatten())
         .and_then(|k| WidgetKind::parse(&k).ok());
     let position = widget.and_then(|w| dom::displayed_position(&w, item));
     engine.record(&Event::ProductImpression {
@@ -196,7 +196,7 @@ fn shown_long_enough(
 
 /// An item's identity within a page view: its widget kind and product id.
 fn key_of(item: &Element) -> Option<(String, String)> {
-    let widget = item.parent_element()?.get_attribute(dom::WIDGET)?;
-    let id = item.get_attribute(dom::ITEM)?;
+    let widget = dom::attribute(&item.parent_element()?, dom::WIDGET).ok()??;
+    let id = dom::attribute(item, dom::ITEM).ok()??;
     Some((widget, id))
 }

@@ -1,20 +1,29 @@
-//! From a JavaScript value to JSON text, so that page input is parsed by the same serde code
-//! (with the same unknown-field and per-field errors) as everywhere else.
+//! From a JavaScript value to JSON text, which the core's own readers then take apart field
+//! by field (`crate::json`).
 //!
-//! serde-wasm-bindgen reads structs by looking up known field names, so it never sees an
+//! Reading the object through its known field names (as serde-wasm-bindgen does) never sees an
 //! unknown (typo'd) option; going through JSON does. Plain `JSON.stringify` would also turn
 //! `NaN` and `Infinity` into `null`, silently dropping a bad price, so a replacer writes them
-//! as strings, which then fail as "expected f64" at their field.
+//! as strings, which then fail as "expected a number" at their field.
 
 use wasm_bindgen::prelude::*;
 
 use crate::error::{Error, Result};
 
 /// `JSON.stringify(value)` with non-finite numbers kept visible as strings.
-pub fn stringify(value: &JsValue) -> Result<String> {
+///
+/// Refused as `field`, expecting `within`, when it is longer than `max_bytes`: before it is
+/// copied into wasm memory, which never shrinks. (A JavaScript string is never longer in
+/// UTF-16 units than in UTF-8 bytes, so no text within the limit is refused here.)
+pub fn stringify(
+    value: &JsValue,
+    field: &str,
+    max_bytes: usize,
+    within: &'static str,
+) -> Result<String> {
     let replacer =
         Closure::<dyn Fn(JsValue, JsValue) -> JsValue>::new(|_key: JsValue, v: JsValue| {
-            // Spelled as JavaScript does, which is what `event::price` recognises; Rust's
+            // Spelled as JavaScript does, which is what `event_json::amount` recognises; Rust's
             // own `Display` would write `inf`.
             match v.as_f64() {
                 Some(n) if n.is_nan() => JsValue::from_str("NaN"),
@@ -25,6 +34,13 @@ pub fn stringify(value: &JsValue) -> Result<String> {
         });
     let text = js_sys::JSON::stringify_with_replacer(value, replacer.as_ref())
         .map_err(|_| Error::Malformed("not serializable as JSON (a cycle or a BigInt?)".into()))?;
-    text.as_string()
-        .ok_or_else(|| Error::Malformed("expected an object".into()))
+    match super::text::copy_within(&text, max_bytes) {
+        Some(Ok(text)) => Ok(text),
+        Some(Err(length)) => Err(Error::invalid(
+            field,
+            within,
+            format!("{length} characters"),
+        )),
+        None => Err(Error::Malformed("expected an object".into())),
+    }
 }

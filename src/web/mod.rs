@@ -17,24 +17,27 @@ mod navigation;
 mod scoring;
 mod storage;
 mod tabs;
+mod text;
 mod transport;
 mod widgets;
 
 use std::rc::Rc;
 
-use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use self::capture::Capture;
 use self::config::Config;
 use self::engine::Engine;
-use self::error::{make, to_js, Reporter};
+use self::error::{to_js, Reporter};
 use self::leader::SyncLead;
 use self::scoring::Scorer;
 use self::tabs::Tabs;
 use crate::consent::Choice;
-use crate::event::Event;
+use crate::event::{Event, EVENT_JSON_WITHIN, MAX_EVENT_JSON_BYTES};
 use crate::funnel::FunnelStage;
+use crate::json::{Object, Value};
+use crate::ledger::LedgerEntry;
+use crate::ranker::Explanation;
 use crate::signals::Arm;
 
 /// A running Vitrine instance in one page.
@@ -72,7 +75,8 @@ impl Vitrine {
     /// Records one event given as a plain object, such as
     /// `{type: "added_to_cart", product: {id: "42", price: 9.5}, quantity: 2}`.
     pub fn track(&self, event: JsValue) -> Result<(), JsValue> {
-        let event = json::stringify(&event).and_then(|json| Event::from_json(&json));
+        let event = json::stringify(&event, "event", MAX_EVENT_JSON_BYTES, EVENT_JSON_WITHIN)
+            .and_then(|json| Event::from_json(&json));
         let event = event.map_err(|e| to_js(&e))?;
         self.engine.track(&event).map_err(|e| to_js(&e))
     }
@@ -89,7 +93,7 @@ impl Vitrine {
         #[cfg(not(feature = "model"))]
         {
             let _ = bytes;
-            Err(make(
+            Err(self::error::make(
                 "model_runtime",
                 "this build of Vitrine has no model runtime",
             ))
@@ -131,9 +135,7 @@ impl Vitrine {
         self.engine.reach(FunnelStage::Impression);
         // One JSON text and the engine's own parser: building the objects field by field
         // through the boundary cost more than ranking them.
-        let json =
-            serde_json::to_string(&explanations).map_err(|e| make("internal", &e.to_string()))?;
-        js_sys::JSON::parse(&json)
+        js_sys::JSON::parse(&Explanation::list_json(&explanations))
     }
 
     /// For `make bench`, not part of the package's API: reads `container` once, then ranks
@@ -197,12 +199,13 @@ impl Vitrine {
     /// being `granted`, `opt_out_default`, `not_asked`, `revoked` or `global_privacy_control`.
     pub fn consent(&self) -> Result<JsValue, JsValue> {
         let decision = self.engine.consent_decision();
-        to_plain(&serde_json::json!({
-            "syncAllowed": decision.sync_allowed,
-            "reason": decision.reason,
-            "mode": self.engine.config.consent,
-            "globalPrivacyControl": transport::global_privacy_control(),
-        }))
+        to_plain(&Value::from(
+            Object::new()
+                .with("syncAllowed", decision.sync_allowed)
+                .with("reason", decision.reason.name())
+                .with("mode", self.engine.config.consent.name())
+                .with("globalPrivacyControl", transport::global_privacy_control()),
+        ))
     }
 
     /// The shopper's segment, 0 to 7: the nearest of the shipped centroids to their profile.
@@ -233,7 +236,7 @@ impl Vitrine {
 
     /// The local profile as a plain object. It never leaves the device.
     pub fn profile(&self) -> Result<JsValue, JsValue> {
-        to_plain(&self.engine.state.borrow().profile)
+        to_plain(&self.engine.state.borrow().profile.to_value())
     }
 
     /// The profile in plain words, one sentence per fact, for a privacy page.
@@ -252,7 +255,8 @@ impl Vitrine {
                 .state
                 .borrow()
                 .profile
-                .engagement(js_sys::Date::now()),
+                .engagement(js_sys::Date::now())
+                .to_value(),
         )
     }
 
@@ -301,24 +305,29 @@ impl Vitrine {
     /// oldest first: when, how, the ε spent, the outcome, and the batch exactly as sent.
     pub fn ledger(&self) -> Result<JsValue, JsValue> {
         let state = self.engine.state.borrow();
-        let entries: Vec<_> = state.ledger.entries().collect();
-        to_plain(&entries)
+        let entries = state.ledger.entries().map(LedgerEntry::to_value).collect();
+        to_plain(&Value::Array(entries))
     }
 
     /// Everything Vitrine stores on this device, for the shopper to download: each record
     /// by its storage key, exactly as stored, with the plain-words summary.
     #[wasm_bindgen(js_name = exportData)]
     pub fn export_data(&self) -> Result<JsValue, JsValue> {
-        let stored: serde_json::Map<String, serde_json::Value> =
-            self.engine.stored_records().into_iter().collect();
+        let stored: Object = self.engine.stored_records().into_iter().collect();
         let now = js_sys::Date::now();
-        let export = serde_json::json!({
-            "format": "vitrine-export/1",
-            "exported_at": String::from(js_sys::Date::new(&now.into()).to_iso_string()),
-            "summary": self.engine.state.borrow().profile.describe(now),
-            "stored": stored,
-        });
-        to_plain(&export)
+        let summary = self.engine.state.borrow().profile.describe(now);
+        let export = Object::new()
+            .with("format", "vitrine-export/1")
+            .with(
+                "exported_at",
+                String::from(js_sys::Date::new(&now.into()).to_iso_string()),
+            )
+            .with(
+                "summary",
+                summary.into_iter().map(Value::from).collect::<Vec<_>>(),
+            )
+            .with("stored", stored);
+        to_plain(&export.into())
     }
 
     /// Why storage runs from memory, or `undefined` when it persists normally.
@@ -342,8 +351,7 @@ impl Vitrine {
     }
 }
 
-fn to_plain<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| make("internal", &e.to_string()))
+/// `value` as plain JavaScript objects, by way of its JSON text and the browser's parser.
+fn to_plain(value: &Value) -> Result<JsValue, JsValue> {
+    js_sys::JSON::parse(&value.to_json())
 }

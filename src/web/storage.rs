@@ -5,9 +5,28 @@
 //! error hook, and keeps every value it was asked to keep: nothing written is lost by the
 //! switch, only its persistence across page loads.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
+use wasm_bindgen::prelude::*;
 use web_sys::Storage;
+
+use super::text::copy_within;
+
+/// Longest stored value Vitrine reads, in characters (UTF-16 units). Its own records stay
+/// under 32 KB; a longer value is not one of them, and copying it into wasm memory, which
+/// never shrinks, could fill its cap (`build.rs`) on every page load.
+pub const MAX_STORED_CHARS: usize = 256 << 10;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `localStorage` through a `getItem` whose value stays in JavaScript until its length
+    /// is known (web-sys's copies it into a `String` at once).
+    type UncopiedStorage;
+
+    #[wasm_bindgen(method, catch, js_name = getItem)]
+    fn get_item(this: &UncopiedStorage, key: &str) -> Result<JsValue, JsValue>;
+}
 
 /// A key-value store that never throws.
 pub struct Store {
@@ -15,6 +34,8 @@ pub struct Store {
     local: Option<Storage>,
     memory: HashMap<String, String>,
     degraded: Option<String>,
+    /// Keys whose values were too long to read, with their lengths, until reported.
+    unread: RefCell<Vec<(String, usize)>>,
 }
 
 impl Store {
@@ -42,7 +63,14 @@ impl Store {
             local,
             memory: HashMap::new(),
             degraded,
+            unread: RefCell::new(Vec::new()),
         }
+    }
+
+    /// The keys [`Store::get`] found too long to read since the last call, with their
+    /// lengths; each was read as absent.
+    pub fn take_unread(&self) -> Vec<(String, usize)> {
+        self.unread.take()
     }
 
     /// Why the store runs from memory, if it does.
@@ -50,11 +78,21 @@ impl Store {
         self.degraded.as_deref()
     }
 
-    /// Reads a value. A read that throws reads from memory instead.
+    /// Reads a value. A read that throws reads from memory instead; a value over
+    /// [`MAX_STORED_CHARS`] reads as absent, and is listed by [`Store::take_unread`].
     pub fn get(&self, key: &str) -> Option<String> {
         if let Some(storage) = &self.local {
-            if let Ok(value) = storage.get_item(key) {
-                return value;
+            if let Ok(value) = storage.unchecked_ref::<UncopiedStorage>().get_item(key) {
+                return match copy_within(&value, MAX_STORED_CHARS)? {
+                    Ok(text) => Some(text),
+                    Err(length) => {
+                        let mut unread = self.unread.borrow_mut();
+                        if !unread.iter().any(|(k, _)| k == key) {
+                            unread.push((key.to_owned(), length));
+                        }
+                        None
+                    }
+                };
             }
         }
         self.memory.get(key).cloned()

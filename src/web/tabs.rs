@@ -16,6 +16,8 @@ use gloo_events::EventListener;
 use wasm_bindgen::JsValue;
 
 use super::engine::{key, Engine};
+use super::storage::MAX_STORED_CHARS;
+use super::text::copy_within;
 use super::widgets;
 use crate::inventory::{CONSENT_KEY, CONTROLS_KEY, PROFILE_KEY};
 
@@ -32,16 +34,26 @@ pub fn listen(engine: &Rc<Engine>) -> Option<Tabs> {
         // web-sys's StorageEvent would need another feature for two fields; read them plainly.
         let field = |name: &str| js_sys::Reflect::get(event, &JsValue::from_str(name)).ok();
         let changed = field("key").and_then(|k| k.as_string());
-        let new_value = field("newValue").and_then(|v| v.as_string());
+        // Read only for Vitrine's keys, and only when short enough: another tab's app may
+        // store anything, of any length, and wasm memory never shrinks.
+        // A longer value is none of Vitrine's records: the event is then ignored.
+        let new_value = || {
+            let value = field("newValue")?;
+            copy_within(&value, MAX_STORED_CHARS)
+        };
         match changed {
             // `localStorage.clear()` in another tab: everything went.
             None => engine.forget_in_memory(),
-            Some(changed) if changed == key(&engine.config, PROFILE_KEY) => match new_value {
+            Some(changed) if changed == key(&engine.config, PROFILE_KEY) => match new_value() {
                 None => engine.forget_in_memory(),
-                Some(json) => engine.adopt_profile(json),
+                Some(Ok(json)) => engine.adopt_profile(json),
+                Some(Err(_)) => {}
             },
             Some(changed) if changed == key(&engine.config, CONTROLS_KEY) => {
-                engine.adopt_controls(new_value.as_deref());
+                let Ok(value) = new_value().transpose() else {
+                    return;
+                };
+                engine.adopt_controls(value.as_deref());
                 if engine.paused() {
                     widgets::all_widgets()
                         .iter()
@@ -49,7 +61,9 @@ pub fn listen(engine: &Rc<Engine>) -> Option<Tabs> {
                 }
             }
             Some(changed) if changed == key(&engine.config, CONSENT_KEY) => {
-                engine.adopt_consent(new_value.as_deref());
+                if let Ok(value) = new_value().transpose() {
+                    engine.adopt_consent(value.as_deref());
+                }
             }
             Some(_) => {}
         }

@@ -100,21 +100,25 @@ pub struct Read {
 
 /// Reads a widget's items and products; the DOM is not changed.
 pub fn read(container: &Element) -> Result<Read> {
-    let kind = container.get_attribute(dom::WIDGET).unwrap_or_default();
+    let kind = dom::attribute(container, dom::WIDGET)?.unwrap_or_default();
     WidgetKind::parse(&kind).map_err(|e| rename(e, dom::WIDGET))?;
 
-    let fields = batch::read(container).unwrap_or_else(|| dom::item_fields(container));
+    let fields = match batch::read(container)? {
+        Some(fields) => fields,
+        None => dom::item_fields(container)?,
+    };
     let items: Vec<&[Option<String>]> = fields.chunks_exact(batch::FIELDS).collect();
-    let mut ranked = Vec::with_capacity(items.len());
-    for (index, item) in items.iter().enumerate() {
-        ranked.push((
-            dom::rank_from(item[1].as_deref(), index as u32)?,
-            index as u32,
-        ));
-    }
+    let ranks = items
+        .iter()
+        .enumerate()
+        .map(|(index, item)| dom::rank_from(item[1].as_deref(), index as u32))
+        .collect::<Result<Vec<u32>>>()?;
     // Stable: items of equal rank keep their document order.
-    ranked.sort_by_key(|&(rank, _)| rank);
-    let document_index: Vec<u32> = ranked.into_iter().map(|(_, index)| index).collect();
+    let document_index: Vec<u32> =
+        crate::order::sorted_indices(items.len(), &|a, b| ranks[a].cmp(&ranks[b]))
+            .into_iter()
+            .map(|index| index as u32)
+            .collect();
 
     let mut candidates = Vec::with_capacity(items.len());
     let mut pinned = Vec::with_capacity(items.len());

@@ -2,7 +2,7 @@
 // import map, no bundler: it ranks with the model, its `debug` log tells decisions and no
 // shopper data, and bad input gets stable codes and messages that name the field.
 import assert from "node:assert/strict";
-import { copyFileSync, cpSync } from "node:fs";
+import { copyFileSync, cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 
@@ -49,6 +49,49 @@ test("a plain module page ranks its widgets with the model", async () => {
     assert.deepEqual(report.errors, []);
     assert.deepEqual(opened.pageErrors, []);
     assert.deepEqual(opened.foreign, []);
+  } finally {
+    await opened.close();
+  }
+});
+
+/** Appends a widget of three items; what it shows once the insertion's microtasks ran. */
+function appendWidget() {
+  return new Promise((resolve) => {
+    const list = document.createElement("section");
+    list.dataset.vitrineWidget = "search";
+    for (const [rank, id] of ["1307310", "4804056", "1004237"].entries()) {
+      const item = document.createElement("article");
+      item.dataset.vitrineItem = id;
+      item.dataset.vitrineRank = String(rank);
+      list.append(item);
+    }
+    document.body.append(list);
+    // Queued after Vitrine's observer was notified, and long before any paint.
+    queueMicrotask(() =>
+      resolve({
+        state: list.dataset.vitrineState ?? null,
+        signals: [...list.children].every((i) => i.hasAttribute("data-vitrine-signal")),
+      }),
+    );
+  });
+}
+
+test("a widget added after the first re-rank is ranked before it is painted", async () => {
+  const opened = await settledPage("/");
+  try {
+    assert.deepEqual(await opened.page.evaluate(appendWidget), { state: "ranked", signals: true });
+    assert.deepEqual(opened.pageErrors, []);
+  } finally {
+    await opened.close();
+  }
+});
+
+test("after a failed model, an added widget keeps the server order, marked fallback", async () => {
+  const opened = await openPage(browser, server.origin, "/?model=/errors.html");
+  try {
+    assert.equal(await settledState(opened.page, "#recs"), "fallback");
+    const seen = await opened.page.evaluate(appendWidget);
+    assert.deepEqual(seen, { state: "fallback", signals: false });
   } finally {
     await opened.close();
   }
@@ -222,4 +265,111 @@ test("a file that is not an ONNX model is refused with model_runtime", async (t)
   assert.equal(errors.length, 1);
   assertError(errors[0], "model_runtime", "modelUrl: /errors.html", "ONNX");
   t.diagnostic(errors[0].message);
+});
+
+test("input too large for wasm memory is refused by size, naming the field", async () => {
+  // Zeros, and more of them than a model may have: refused before tract reads a byte.
+  writeFileSync(join(site.dir, "huge.onnx"), Buffer.alloc((8 << 20) + 1));
+  const { errors, value } = await reported(async (vitrine, onError) => {
+    // `holdout: 0`: a holdout shopper's widgets keep the server's order without being read.
+    const handle = await vitrine.start({ onError, autoCapture: false, holdout: 0 });
+    const accepted = handle.track({ type: "product_viewed", product: { id: "x".repeat(1 << 20) } });
+    const list = document.createElement("section");
+    list.dataset.vitrineWidget = "search";
+    for (let i = 0; i < 2001; i++) {
+      const item = document.createElement("p");
+      item.dataset.vitrineItem = String(i);
+      list.append(item);
+    }
+    document.body.append(list);
+    const ranked = handle.rerank(list);
+    const first = list.firstElementChild.dataset.vitrineItem;
+    handle.stop();
+    const withModel = await vitrine.start({
+      onError,
+      modelUrl: "/huge.onnx",
+      autoCapture: false,
+      holdout: 0,
+    });
+    await withModel.ready;
+    const state = document.querySelector("#recs").dataset.vitrineState;
+    return { accepted, ranked, first, listState: list.dataset.vitrineState, state };
+  });
+  // In characters: refused on the JavaScript string, before its copy into wasm memory.
+  assertError(errors[0], "invalid_field", "`event`", "at most 512 KiB", "1048621 characters");
+  assertError(errors[1], "invalid_field", "`widget`", "at most 2000 items", "got 2001 items");
+  assertError(errors[2], "model_contract", "modelUrl: /huge.onnx", "at most 8 MiB", "8388609");
+  assert.equal(errors.length, 3);
+  assert.deepEqual(value, {
+    accepted: false,
+    ranked: null,
+    first: "0",
+    listState: "fallback",
+    state: "fallback",
+  });
+});
+
+test("an attribute too long for wasm memory is refused by length; Vitrine goes on", async () => {
+  const { errors, value } = await reported(async (vitrine, onError) => {
+    const handle = await vitrine.start({ onError, autoCapture: false, holdout: 0 });
+    const list = document.createElement("section");
+    list.dataset.vitrineWidget = "search";
+    for (let i = 0; i < 3; i++) {
+      const item = document.createElement("p");
+      item.dataset.vitrineItem = String(i);
+      list.append(item);
+    }
+    // 20 million characters: more than the core's whole wasm memory (16 MiB) could take.
+    list.children[1].dataset.vitrineBrand = "b".repeat(20_000_000);
+    document.body.append(list);
+    const ranked = handle.rerank(list);
+    const order = Array.from(list.children, (item) => item.dataset.vitrineItem).join(",");
+    // Still usable: a trap past the memory cap would have broken every later call.
+    const tracked = handle.track({ type: "product_viewed", product: { id: "after" } });
+    const events = handle.profile()?.totals?.events;
+    handle.stop();
+    return { ranked, order, tracked, events, listState: list.dataset.vitrineState };
+  });
+  const attribute = ["data-vitrine-brand", "at most 1024 characters", "20000000 characters"];
+  assertError(errors[0], "invalid_field", ...attribute);
+  assert.equal(errors.length, 1);
+  assert.deepEqual(value, {
+    ranked: null,
+    order: "0,1,2",
+    tracked: true,
+    events: 1,
+    listState: "fallback",
+  });
+});
+
+/** The maximum of the memory a wasm file defines, in bytes; `undefined` when it has none. */
+function declaredMemoryMaximum(file) {
+  const bytes = readFileSync(file);
+  let at = 8; // past the magic number and the version
+  const leb = () => {
+    let value = 0;
+    for (let shift = 0; ; shift += 7) {
+      const byte = bytes[at++];
+      value += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) return value;
+    }
+  };
+  while (at < bytes.length) {
+    const id = bytes[at++];
+    const size = leb();
+    if (id === 5) {
+      assert.equal(leb(), 1, "one memory");
+      const hasMaximum = bytes[at++] & 1;
+      leb(); // the minimum
+      return hasMaximum ? leb() * 65536 : undefined;
+    }
+    at += size;
+  }
+  assert.fail(`${file} defines no memory`);
+}
+
+test("both wasm modules cap their memory: 16 MiB the core, 64 MiB the model runtime", () => {
+  const pkg = join(site.dir, "vitrine", "dist", "pkg");
+  assert.equal(declaredMemoryMaximum(join(pkg, "vitrine_bg.wasm")), 16 << 20);
+  assert.equal(declaredMemoryMaximum(join(pkg, "vitrine_ranker_bg.wasm")), 64 << 20);
 });

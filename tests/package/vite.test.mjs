@@ -55,7 +55,7 @@ test("the bundled wasm and model load, and the widget is ranked by the model", a
   assert.equal(report.hasModel, true);
 });
 
-test("useRankedWidget ranks a list React renders after Vitrine is ready", async () => {
+test("useRankedWidget ranks a list React renders after Vitrine is ready, before it is painted", async () => {
   const opened = await openPage(browser, server.origin, "/react.html");
   try {
     // Every item carries the signal that placed it: ranked after React rendered it.
@@ -64,7 +64,9 @@ test("useRankedWidget ranks a list React renders after Vitrine is ready", async 
       return items.length === 5 && [...items].every((i) => i.hasAttribute("data-vitrine-signal"));
     });
     assert.equal(await opened.page.getAttribute("#recs", "data-vitrine-state"), "ranked");
+    await opened.page.waitForFunction(() => window.pageReport.rankedBeforePaint !== undefined);
     const report = await opened.page.evaluate(() => window.pageReport);
+    assert.equal(report.rankedBeforePaint, true, "no frame showed the server's order");
     assert.equal(report.active, true);
     assert.deepEqual(report.errors, []);
     assert.deepEqual(opened.pageErrors, []);

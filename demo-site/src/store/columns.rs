@@ -53,11 +53,8 @@ impl Columns {
             "engagement_band": self.engagement_band,
             "funnel": self.funnel,
         });
-        let batch: SignalBatch = serde_json::from_value(value)
-            .with_context(|| format!("stored batch {} has the wrong shape", self.batch_id))?;
-        batch
-            .validate()
-            .with_context(|| format!("stored batch {} is out of range", batch.batch_id))?;
+        let batch = SignalBatch::parse(value.to_string().as_bytes())
+            .with_context(|| format!("stored batch {} is not a valid batch", self.batch_id))?;
         Ok(StoredBatch { day, batch })
     }
 }

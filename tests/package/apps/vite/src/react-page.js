@@ -36,4 +36,14 @@ function App() {
   return h(Recommendations, { vitrine });
 }
 
+// Whether the items were ranked before the browser could paint them: read in this
+// observer's microtask right after React's commit, by which time layout effects have run
+// and passive effects (`useEffect`, painted first) have not.
+new MutationObserver((_, observer) => {
+  const items = document.querySelectorAll("#recs > [data-vitrine-item]");
+  if (items.length === 0) return;
+  observer.disconnect();
+  report.rankedBeforePaint = [...items].every((i) => i.hasAttribute("data-vitrine-signal"));
+}).observe(document.getElementById("root"), { childList: true, subtree: true });
+
 createRoot(document.getElementById("root")).render(h(StrictMode, null, h(App)));

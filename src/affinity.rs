@@ -6,6 +6,7 @@
 use crate::error::{Error, Result};
 use crate::json::{Object, Value};
 use crate::label_map::LabelMap;
+use crate::number::Shortest;
 use crate::stored::Fields;
 
 /// One decayed quantity: its value as of `at_ms`.
@@ -58,7 +59,8 @@ impl Decayed {
         } else {
             Err(Error::Corrupt(format!(
                 "profile {name}: weight {} at {} is not a finite, non-negative number",
-                self.value, self.at_ms
+                Shortest(self.value),
+                Shortest(self.at_ms)
             )))
         }
     }

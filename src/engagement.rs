@@ -12,6 +12,7 @@
 use crate::affinity::Decayed;
 use crate::error::{Error, Result};
 use crate::json::{Object, Value};
+use crate::number::Shortest;
 use crate::stored::Fields;
 
 /// Visits and actions fade by half over 30 days: "frequency" means recent frequency.
@@ -126,7 +127,10 @@ impl Engagement {
             ("last_event_ms", self.last_event_ms),
         ] {
             if !ms.is_finite() {
-                return Err(Error::Corrupt(format!("profile engagement.{name}: {ms}")));
+                return Err(Error::Corrupt(format!(
+                    "profile engagement.{name}: {}",
+                    Shortest(ms)
+                )));
             }
         }
         Ok(())

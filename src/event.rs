@@ -6,6 +6,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::json::Quoted;
+use crate::number::Shortest;
 
 /// Longest product id we accept, in bytes.
 pub const MAX_ID_BYTES: usize = 128;
@@ -90,7 +92,7 @@ impl WidgetKind {
             other => Err(Error::invalid(
                 "widget",
                 "one of \"search\", \"recommendations\", \"cart\"",
-                format!("{other:?}"),
+                Quoted(other).to_string(),
             )),
         }
     }
@@ -228,7 +230,7 @@ impl Event {
                     return Err(Error::invalid(
                         "seconds",
                         "a number of seconds from more than 0 to 3600",
-                        seconds,
+                        Shortest(*seconds),
                     ));
                 }
                 Ok(())
@@ -327,9 +329,11 @@ fn check_products(field: &str, products: &[Product]) -> Result<()> {
 
 fn check_amount(field: &str, amount: Option<f64>) -> Result<()> {
     match amount {
-        Some(a) if !a.is_finite() || a < 0.0 => {
-            Err(Error::invalid(field, "a finite, non-negative number", a))
-        }
+        Some(a) if !a.is_finite() || a < 0.0 => Err(Error::invalid(
+            field,
+            "a finite, non-negative number",
+            Shortest(a),
+        )),
         _ => Ok(()),
     }
 }
@@ -339,7 +343,7 @@ fn check_label(field: &str, value: &str, max_bytes: usize) -> Result<()> {
         return Err(Error::invalid(
             field,
             "a non-empty string",
-            format!("{value:?}"),
+            Quoted(value).to_string(),
         ));
     }
     if value.len() > max_bytes {
@@ -358,7 +362,7 @@ fn check_label(field: &str, value: &str, max_bytes: usize) -> Result<()> {
         return Err(Error::invalid(
             field,
             "text without control characters",
-            format!("{value:?}"),
+            Quoted(value).to_string(),
         ));
     }
     Ok(())

@@ -10,6 +10,7 @@
 
 use crate::error::{Error, Result};
 use crate::json::{Object, Value};
+use crate::number::Shortest;
 use crate::signals::{Arm, Entropy};
 use crate::stored::{self, Fields};
 
@@ -72,7 +73,8 @@ impl Assignment {
         if a.schema != ASSIGNMENT_SCHEMA || !(0.0..1.0).contains(&a.draw) {
             return Err(Error::Corrupt(format!(
                 "assignment schema {} with draw {} is not valid",
-                a.schema, a.draw
+                a.schema,
+                Shortest(a.draw)
             )));
         }
         Ok(a)

@@ -10,6 +10,8 @@
 
 use std::fmt::{self, Write as _};
 
+use crate::number::{Shortest, MAX_EXACT};
+
 /// A JSON value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -171,9 +173,6 @@ impl Value {
     }
 }
 
-/// The largest `f64` below which every integer is exact.
-const MAX_EXACT: f64 = 9_007_199_254_740_992.0;
-
 impl From<f64> for Value {
     fn from(n: f64) -> Self {
         Value::Number(n)
@@ -258,15 +257,20 @@ impl fmt::Display for Value {
 }
 
 fn write_number(n: f64, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    if !n.is_finite() {
-        f.write_str("null")
-    } else if n.fract() == 0.0 && n.abs() < MAX_EXACT {
-        // Whole numbers without a ".0", as JavaScript writes them; counts stay short.
-        write!(f, "{}", n as i64)
+    if n.is_finite() {
+        fmt::Display::fmt(&Shortest(n), f)
     } else {
-        // `Debug` is the shortest text that reads back to the same `f64`, with an exponent
-        // for very large and very small numbers; both are valid JSON.
-        write!(f, "{n:?}")
+        f.write_str("null")
+    }
+}
+
+/// `text` as a JSON string, quotes and escapes included: how error messages quote what the
+/// page passed. (Rust's `{:?}` would do as well, but brings Unicode tables into the wasm.)
+pub struct Quoted<'a>(pub &'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_string(self.0, f)
     }
 }
 
@@ -283,7 +287,9 @@ fn write_string(text: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             c if (c as u32) < 0x20 => "",
             _ => continue,
         };
-        f.write_str(&text[clean..i])?;
+        // `get`, not indexing: the indices are char boundaries, and indexing would bring
+        // the panic message's formatting (Unicode tables) into the wasm for nothing.
+        f.write_str(text.get(clean..i).unwrap_or_default())?;
         if escape.is_empty() {
             write!(f, "\\u{:04x}", c as u32)?;
         } else {
@@ -291,7 +297,7 @@ fn write_string(text: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         }
         clean = i + c.len_utf8();
     }
-    f.write_str(&text[clean..])?;
+    f.write_str(text.get(clean..).unwrap_or_default())?;
     f.write_char('"')
 }
 

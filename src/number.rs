@@ -1,10 +1,17 @@
-//! Decimal text to `f64`, by the platform's own exact reader.
+//! Decimal text to `f64` and back, by the platform's own exact reader and writer.
 //!
-//! In the browser JavaScript reads the number: Rust's reader brings a 10 KB table of powers of
-//! five and its code into the start-up wasm, which a page downloads on every visit, and
-//! JavaScript's is exact too. Both round to the nearest `f64`; for texts of at most 20
-//! significant digits (everything Vitrine writes has at most 17) the specification requires
-//! it of JavaScript.
+//! In the browser JavaScript reads and writes the number: Rust's reader brings a 10 KB table
+//! of powers of five and its code into the start-up wasm, which a page downloads on every
+//! visit, and Rust's float formatting (Grisu with a Dragon4 fallback, for both the shortest
+//! and the fixed-precision forms) is about as large again. JavaScript's are exact too. Both
+//! readers round to the nearest `f64`; for texts of at most 20 significant digits
+//! (everything Vitrine writes has at most 17) the specification requires it of JavaScript.
+//! Both writers give the shortest decimal that reads back as the same `f64`.
+//!
+//! So the core never formats an `f64` with `{}` or `{:?}`: `Shortest` does it, and whole
+//! numbers, the common case, go through integer formatting without a call into JavaScript.
+
+use std::fmt;
 
 /// The number in `text`, a plain decimal such as `12.50`, `-3`, `.5`, `5.` or `1e-3` (an
 /// optional sign, digits with at most one point, an optional exponent), with no other
@@ -59,13 +66,14 @@ const EXACT_POWERS: [f64; 23] = [
 /// `f64`s, and one multiplication or division rounds once, to the nearest (Clinger's fast
 /// path). `None` for the rest, which needs a full reader.
 fn exactly(text: &str) -> Option<f64> {
-    let (negative, digits) = match text.as_bytes().first() {
-        Some(b'-') => (true, &text[1..]),
-        Some(b'+') => (false, &text[1..]),
-        _ => (false, text),
+    // `strip_prefix` and `split_once` rather than slicing by index, whose panic path would
+    // bring Unicode tables into the wasm.
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(digits) => (true, digits),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
     };
-    let (mantissa_text, exponent) = match digits.find(['e', 'E']) {
-        Some(e) => (&digits[..e], digits[e + 1..].parse::<i64>().ok()?),
+    let (mantissa_text, exponent) = match digits.split_once(['e', 'E']) {
+        Some((mantissa, exponent)) => (mantissa, exponent.parse::<i64>().ok()?),
         None => (digits, 0),
     };
     let (mut mantissa, mut scale, mut significant) = (0u64, exponent, 0u32);
@@ -104,6 +112,58 @@ pub(crate) fn read(text: &str) -> f64 {
         text.parse()
             .expect("invariant: a plain decimal is in Rust's float grammar")
     })
+}
+
+/// `n` as the shortest decimal that reads back as the same `f64`, for JSON and messages:
+/// whole numbers without a fraction (`5`, not `5.0`), an exponent for very large and very
+/// small ones (`1e+21` in the browser, `1e21` natively; both are JSON), and `NaN`, `inf` or
+/// `Infinity` for what is not finite (the JSON writer never passes those).
+#[derive(Debug, Clone, Copy)]
+pub struct Shortest(pub f64);
+
+/// The largest `f64` below which every integer is exact.
+pub(crate) const MAX_EXACT: f64 = 9_007_199_254_740_992.0;
+
+impl fmt::Display for Shortest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0;
+        if n.fract() == 0.0 && n.abs() < MAX_EXACT {
+            // `-0.0` too: JavaScript writes it as "0", and it reads back equal.
+            return write!(f, "{}", n as i64);
+        }
+        write_fraction(n, f)
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+fn write_fraction(n: f64, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let text = js_sys::Number::from(n)
+        .to_string_with_radix(10)
+        .map_err(|_| fmt::Error)?;
+    f.write_str(&String::from(text))
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn write_fraction(n: f64, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    write!(f, "{n:?}")
+}
+
+/// `n` rounded to `decimals` places (at most 3), for sentences shown to the shopper, such as
+/// `7.0` or `42`; `n` is finite and at most 2^53 / 1000 in magnitude.
+pub fn fixed(n: f64, decimals: u32) -> String {
+    let decimals = decimals.min(3);
+    let scale = 10i64.pow(decimals);
+    let scaled = (n * scale as f64).round() as i64;
+    let sign = if scaled < 0 { "-" } else { "" };
+    let (whole, fraction) = (scaled.abs() / scale, scaled.abs() % scale);
+    if decimals == 0 {
+        format!("{sign}{whole}")
+    } else {
+        format!(
+            "{sign}{whole}.{fraction:0width$}",
+            width = decimals as usize
+        )
+    }
 }
 
 #[cfg(test)]
@@ -166,5 +226,41 @@ mod tests {
         ] {
             assert_eq!(decimal(text), None, "{text:?}");
         }
+    }
+
+    #[test]
+    fn shortest_reads_back_exactly() {
+        for (n, want) in [
+            (5.0, "5"),
+            (-0.0, "0"),
+            (1_733_356_800_123.0, "1733356800123"),
+            (0.1, "0.1"),
+            (12.5, "12.5"),
+            (-3.25, "-3.25"),
+            (1.0 / 3.0, "0.3333333333333333"),
+        ] {
+            assert_eq!(Shortest(n).to_string(), want);
+        }
+        for n in [
+            f64::MIN_POSITIVE,
+            f64::MAX,
+            2f64.powi(60),
+            -123.456e-200,
+            1e21,
+            1.5e-7,
+        ] {
+            assert_eq!(Shortest(n).to_string().parse::<f64>().unwrap(), n);
+        }
+    }
+
+    #[test]
+    fn fixed_rounds_to_its_places() {
+        assert_eq!(fixed(7.0, 1), "7.0");
+        assert_eq!(fixed(0.25, 1), "0.3");
+        assert_eq!(fixed(33.333, 0), "33");
+        assert_eq!(fixed(99.5, 0), "100");
+        assert_eq!(fixed(-1.05, 2), "-1.05");
+        assert_eq!(fixed(-0.04, 1), "0.0");
+        assert_eq!(fixed(1.23456, 9), "1.235", "at most 3 places");
     }
 }

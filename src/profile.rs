@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::event::{top_category, Event, Product, MAX_ID_BYTES, MAX_LABEL_BYTES};
 use crate::event_log::Writers;
 use crate::json::{Object, Value};
+use crate::number::{self, Shortest};
 use crate::stored::{self, Fields};
 
 /// The version of the stored profile's shape. Bump it, and add a step to [`migrate`],
@@ -326,7 +327,7 @@ impl Profile {
                 .top(3, now, half_life)
                 .into_iter()
                 .filter(|(label, w)| !label.is_empty() && *w > 0.0 && total > 0.0)
-                .map(|(label, w)| format!("{label} ({:.0}%)", 100.0 * w / total))
+                .map(|(label, w)| format!("{label} ({}%)", number::fixed(100.0 * w / total, 0)))
                 .collect()
         };
         let categories = named(&self.categories);
@@ -342,8 +343,8 @@ impl Profile {
         }
         if let Some(mean) = self.mean_log_price(now) {
             lines.push(format!(
-                "Typical price of what you look at: about {:.0}.",
-                mean.exp_m1()
+                "Typical price of what you look at: about {}.",
+                number::fixed(mean.exp_m1(), 0)
             ));
         }
         lines.push(format!(
@@ -352,8 +353,8 @@ impl Profile {
             self.cart.len()
         ));
         lines.push(format!(
-            "Interests fade by half every {:.1} days without new activity.",
-            half_life / 86_400_000.0
+            "Interests fade by half every {} days without new activity.",
+            number::fixed(half_life / 86_400_000.0, 1)
         ));
         lines
     }
@@ -479,7 +480,10 @@ impl Profile {
             ));
         }
         if !self.clock_ms.is_finite() {
-            return Err(Error::Corrupt(format!("profile clock: {}", self.clock_ms)));
+            return Err(Error::Corrupt(format!(
+                "profile clock: {}",
+                Shortest(self.clock_ms)
+            )));
         }
         self.categories
             .check("categories", CATEGORY_CAPACITY, MAX_LABEL_BYTES)?;

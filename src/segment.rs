@@ -20,6 +20,7 @@
 use std::sync::OnceLock;
 
 use crate::json::Value;
+use crate::number::Shortest;
 use crate::stored::{self, Fields};
 
 use crate::error::{Error, Result};
@@ -123,7 +124,7 @@ impl Segments {
                 return Err(Error::invalid(
                     format!("centroids[{i}]"),
                     "16 finite numbers",
-                    format!("{c:?}"),
+                    format!("{} numbers: {}", c.len(), listed(c)),
                 ));
             }
         }
@@ -163,8 +164,11 @@ impl Segments {
     pub fn shipped() -> &'static Segments {
         static SHIPPED: OnceLock<Segments> = OnceLock::new();
         SHIPPED.get_or_init(|| {
-            Segments::parse(include_str!("../models/segments.json"))
-                .expect("invariant: the shipped segments file is checked by a test")
+            // Display, not `expect`'s Debug: Debug of a `String` brings Unicode tables into
+            // the wasm.
+            Segments::parse(include_str!("../models/segments.json")).unwrap_or_else(|e| {
+                panic!("invariant: the shipped segments file is checked by a test: {e}")
+            })
         })
     }
 
@@ -286,6 +290,12 @@ pub fn kmeans(points: &[ProfileVector], k: usize, seed: u64, max_iterations: usi
         iterations,
         inertia,
     }
+}
+
+/// `numbers` as "1, 0.5, NaN", for an error message.
+fn listed(numbers: &[f64]) -> String {
+    let texts: Vec<String> = numbers.iter().map(|&n| Shortest(n).to_string()).collect();
+    texts.join(", ")
 }
 
 #[cfg(test)]

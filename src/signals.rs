@@ -9,6 +9,7 @@
 use crate::error::{Error, Result};
 use crate::funnel::{FunnelStage, FUNNEL_STAGES};
 use crate::json::{Object, Value};
+use crate::number::Shortest;
 use crate::profile::Profile;
 use crate::segment::segment_of;
 use crate::stored::Fields;
@@ -265,7 +266,7 @@ impl SignalBatch {
             return Err(Error::invalid(
                 "epsilon",
                 "a number in (0, 10]",
-                self.epsilon,
+                Shortest(self.epsilon),
             ));
         }
         if self.interest.len() != INTEREST_DOMAIN.len() {
@@ -380,7 +381,10 @@ impl Entropy for SystemEntropy {
     fn fill(&mut self, buf: &mut [u8]) {
         // Failure means the platform has no CSPRNG at all; sending un-noised data is not an
         // acceptable fallback, and every platform we build for has one.
-        getrandom::fill(buf).expect("invariant: the platform provides a CSPRNG");
+        // (Display, not `expect`'s Debug, which brings Unicode tables into the wasm.)
+        if let Err(e) = getrandom::fill(buf) {
+            panic!("invariant: the platform provides a CSPRNG: {e}");
+        }
     }
 }
 

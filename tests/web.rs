@@ -381,6 +381,36 @@ fn a_stored_value_too_long_to_be_ours_is_not_read_and_is_reported() {
 }
 
 #[wasm_bindgen_test]
+fn numbers_are_written_by_javascript_and_read_back_exactly() {
+    use vitrine::json::{self, Value};
+    use vitrine::number::{self, Shortest};
+    for n in [
+        0.1,
+        1.0 / 3.0,
+        12.5,
+        -3.25,
+        1_733_356_800_123.25,
+        1e21,
+        1.5e-7,
+        -123.456e-200,
+        f64::MIN_POSITIVE,
+        f64::MAX,
+    ] {
+        let text = Shortest(n).to_string();
+        assert_eq!(number::decimal(&text), Some(n), "{text}");
+        let written = Value::Number(n).to_json();
+        assert_eq!(
+            json::parse(&written).unwrap(),
+            Value::Number(n),
+            "{written}"
+        );
+    }
+    // JavaScript's own forms, which JSON accepts.
+    assert_eq!(Shortest(1e21).to_string(), "1e+21");
+    assert_eq!(Shortest(5.0).to_string(), "5");
+}
+
+#[wasm_bindgen_test]
 fn a_nan_price_is_refused_not_dropped() {
     let vitrine = start("test-nan");
     let event = js_sys::JSON::parse(r#"{"type":"product_viewed","product":{"id":"1"}}"#).unwrap();

@@ -9,6 +9,7 @@ use crate::consent::{ConsentMode, ConsentPolicy};
 use crate::error::{Error, Result};
 use crate::holdout::DEFAULT_HOLDOUT;
 use crate::json::{self, Object, Value};
+use crate::number::Shortest;
 use crate::outbox::SyncConfig;
 use crate::profile::ProfileConfig;
 use crate::ranker::{BrandCap, Policy};
@@ -139,7 +140,7 @@ impl Config {
             if v.is_finite() && v > 0.0 {
                 Ok(())
             } else {
-                Err(Error::invalid(field, "a positive number", v))
+                Err(Error::invalid(field, "a positive number", Shortest(v)))
             }
         };
         positive("syncIntervalMs", self.sync_interval_ms)?;
@@ -151,42 +152,42 @@ impl Config {
             return Err(Error::invalid(
                 "retryMaxMs",
                 "a number ≥ retryBaseMs",
-                self.retry_max_ms,
+                Shortest(self.retry_max_ms),
             ));
         }
         if !(0.0..=1.0).contains(&self.holdout) {
             return Err(Error::invalid(
                 "holdout",
                 "a fraction from 0 to 1",
-                self.holdout,
+                Shortest(self.holdout),
             ));
         }
         if !(self.first_sync_delay_ms.is_finite() && self.first_sync_delay_ms >= 0.0) {
             return Err(Error::invalid(
                 "firstSyncDelayMs",
                 "a number ≥ 0",
-                self.first_sync_delay_ms,
+                Shortest(self.first_sync_delay_ms),
             ));
         }
         if !(self.persist_delay_ms.is_finite() && self.persist_delay_ms >= 0.0) {
             return Err(Error::invalid(
                 "persistDelayMs",
                 "a number ≥ 0",
-                self.persist_delay_ms,
+                Shortest(self.persist_delay_ms),
             ));
         }
         if !(self.epsilon.is_finite() && self.epsilon > 0.0 && self.epsilon <= MAX_BATCH_EPSILON) {
             return Err(Error::invalid(
                 "epsilon",
                 "a number in (0, 10]",
-                self.epsilon,
+                Shortest(self.epsilon),
             ));
         }
         if !(0.0..=1.0).contains(&self.personal_weight) {
             return Err(Error::invalid(
                 "personalWeight",
                 "a number from 0 to 1",
-                self.personal_weight,
+                Shortest(self.personal_weight),
             ));
         }
         if self.max_per_brand == Some(0) {

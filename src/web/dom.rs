@@ -7,6 +7,7 @@ use super::batch;
 pub use super::batch::attribute;
 use crate::error::{Error, Result};
 use crate::event::Product;
+use crate::json::Quoted;
 
 /// Marks a product element; its value is the product id.
 pub const ITEM: &str = "data-vitrine-item";
@@ -61,7 +62,7 @@ pub fn product_from(
                 Error::invalid(
                     "data-vitrine-price",
                     "a number such as 12.50",
-                    format!("{text:?}"),
+                    Quoted(text).to_string(),
                 )
             })?)
         }
@@ -82,10 +83,9 @@ pub fn product_from(
 /// An item's `data-vitrine-rank`, or `fallback` (its document position) without one.
 pub fn rank_from(rank: Option<&str>, fallback: u32) -> Result<u32> {
     match rank {
-        Some(text) => text
-            .trim()
-            .parse::<u32>()
-            .map_err(|_| Error::invalid(RANK, "a 0-based integer position", format!("{text:?}"))),
+        Some(text) => text.trim().parse::<u32>().map_err(|_| {
+            Error::invalid(RANK, "a 0-based integer position", Quoted(text).to_string())
+        }),
         None => Ok(fallback),
     }
 }

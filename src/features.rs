@@ -5,9 +5,6 @@
 //! equal), and trains on rows that this very code computed (`vitrine-dataset`), so the model
 //! never sees features computed any other way.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
 use crate::affinity::AffinityTable;
 use crate::event::{top_category, Product};
 use crate::profile::{price_band, Profile};
@@ -153,51 +150,68 @@ fn shares(table: &AffinityTable, now: f64, half_life: f64) -> ByLabel<'_, f64> {
 /// instead of a scan of the recent items or the cart, or a search among similar category
 /// paths (comparing `electronics.audio` with `electronics.smartphone` byte by byte was most of
 /// a candidate's cost in the browser).
+///
+/// Open addressing with linear probing over a table at most half full, built once and only
+/// read: `HashMap` did the same with 15 KB of the start-up wasm for tables of a few dozen.
 struct ByLabel<'a, T> {
-    entries: HashMap<&'a str, T, BuildHasherDefault<LabelHasher>>,
+    slots: Vec<Option<(&'a str, T)>>,
 }
 
 impl<'a, T> ByLabel<'a, T> {
     fn new(entries: Vec<(&'a str, T)>) -> Self {
-        let mut map = HashMap::with_capacity_and_hasher(entries.len(), Default::default());
-        // In reverse, so that of two equal labels the one listed first stays, as a scan finds.
-        for (label, value) in entries.into_iter().rev() {
-            map.insert(label, value);
+        let capacity = (2 * entries.len()).next_power_of_two();
+        let mut slots: Vec<Option<(&'a str, T)>> = (0..capacity).map(|_| None).collect();
+        for (label, value) in entries {
+            let mut at = label_hash(label) & (capacity - 1);
+            loop {
+                match &slots[at] {
+                    None => {
+                        slots[at] = Some((label, value));
+                        break;
+                    }
+                    // Of two equal labels the one listed first stays, as a scan finds.
+                    Some((held, _)) if *held == label => break,
+                    Some(_) => at = (at + 1) & (capacity - 1),
+                }
+            }
         }
-        ByLabel { entries: map }
+        ByLabel { slots }
     }
 
     fn get(&self, label: &str) -> Option<&T> {
-        self.entries.get(label)
+        let mask = self.slots.len() - 1;
+        let mut at = label_hash(label) & mask;
+        // The table is at most half full, so an empty slot ends every probe.
+        while let Some((held, value)) = &self.slots[at] {
+            if *held == label {
+                return Some(value);
+            }
+            at = (at + 1) & mask;
+        }
+        None
     }
 }
 
 /// A fast, unkeyed hash for labels the shopper's own page supplied (the multiply-rotate
-/// scheme of rustc's FxHash, eight bytes at a time). No denial-of-service concern: the tables
-/// hold at most a few dozen labels and live for one ranking.
-#[derive(Default)]
-struct LabelHasher(u64);
-
-impl Hasher for LabelHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut words = bytes.chunks_exact(8);
-        for word in &mut words {
-            self.add(u64::from_le_bytes(word.try_into().expect("8 bytes")));
-        }
-        for &byte in words.remainder() {
-            self.add(u64::from(byte));
-        }
+/// scheme of rustc's FxHash, eight bytes at a time), its well-mixed high half as a slot
+/// index. No denial-of-service concern: the tables hold at most a few dozen labels and live
+/// for one ranking.
+fn label_hash(label: &str) -> usize {
+    let add =
+        |hash: u64, word: u64| (hash.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    let mut words = label.as_bytes().chunks_exact(8);
+    let mut hash = 0;
+    for word in &mut words {
+        let mut bytes = [0; 8];
+        bytes.copy_from_slice(word);
+        hash = add(hash, u64::from_le_bytes(bytes));
     }
-
-    fn finish(&self) -> u64 {
-        self.0
+    for &byte in words.remainder() {
+        hash = add(hash, u64::from(byte));
     }
-}
-
-impl LabelHasher {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
+    // Nothing but the length distinguishes labels that differ only in trailing NULs.
+    hash = add(hash, label.len() as u64);
+    (hash >> 32) as usize
 }
 
 fn flag(value: bool) -> f64 {
@@ -212,6 +226,26 @@ fn flag(value: bool) -> f64 {
 mod tests {
     use super::*;
     use crate::event::Event;
+
+    #[test]
+    fn by_label_finds_each_label_and_keeps_the_first_of_equals() {
+        let labels: Vec<String> = (0..100).map(|i| format!("electronics.{i}")).collect();
+        let mut entries: Vec<(&str, usize)> = labels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.as_str(), i))
+            .collect();
+        entries.push(("electronics.7", 999));
+        entries.push(("", 1000));
+        let table = ByLabel::new(entries);
+        for (i, label) in labels.iter().enumerate() {
+            assert_eq!(table.get(label), Some(&i), "{label}");
+        }
+        assert_eq!(table.get(""), Some(&1000));
+        assert_eq!(table.get("electronics.100"), None);
+        assert_eq!(table.get("electronics.7\0"), None);
+        assert_eq!(ByLabel::<u8>::new(Vec::new()).get("x"), None);
+    }
 
     fn product(id: &str, category: &str, brand: &str, price: f64) -> Product {
         Product {

@@ -7,7 +7,6 @@
 //! nothing was tracked (or everything was erased) holds no Vitrine key at all.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use gloo_timers::callback::{Interval, Timeout};
@@ -29,6 +28,7 @@ use crate::inventory::{
     ASSIGNMENT_KEY, CONSENT_KEY, CONTROLS_KEY, LEDGER_KEY, OUTBOX_KEY, PROFILE_KEY,
 };
 use crate::json::{self, Value};
+use crate::label_map::LabelMap;
 use crate::ledger::{Ledger, Transport};
 use crate::outbox::{Delivery, Outbox};
 use crate::profile::Profile;
@@ -51,7 +51,7 @@ pub struct State {
     /// Each record as this tab last read or wrote it. A record this tab never saw is not its
     /// to remove. And when storage has lost a profile this tab saw, another tab erased it:
     /// this tab must not write it back.
-    known: HashMap<&'static str, String>,
+    known: LabelMap<String>,
 }
 
 /// The SDK instance behind a `Vitrine` handle.
@@ -86,9 +86,9 @@ impl Engine {
                 &format!("using memory: {reason}"),
             ));
         }
-        let known: HashMap<&'static str, String> = RECORDS
+        let known: LabelMap<String> = RECORDS
             .iter()
-            .filter_map(|&suffix| Some((suffix, store.get(&key(&config, suffix))?)))
+            .filter_map(|&suffix| Some((suffix.to_owned(), store.get(&key(&config, suffix))?)))
             .collect();
         let load = |suffix: &str| known.get(suffix).cloned();
         let report = |e: Error| reporter.report_error(&e);
@@ -237,7 +237,7 @@ impl Engine {
                 Some(json) if state.known.get(suffix) == Some(&json) => {}
                 Some(json) => {
                     moved = state.store.set(&key, &json).or(moved);
-                    state.known.insert(suffix, json);
+                    state.known.insert(suffix.to_owned(), json);
                 }
                 None => {
                     if state.known.remove(suffix).is_some() {
@@ -422,7 +422,7 @@ impl Engine {
                 Ledger::from_json(&json).map(|ledger| state.ledger = ledger)
             };
             if adopted.is_ok() {
-                state.known.insert(suffix, json);
+                state.known.insert(suffix.to_owned(), json);
             }
         }
         drop(state);
@@ -639,6 +639,6 @@ fn adopt(state: &mut State, json: String) -> usize {
     };
     let (merged, again) = state.log.adopt(stored);
     state.profile = merged;
-    state.known.insert(PROFILE_KEY, json);
+    state.known.insert(PROFILE_KEY.to_owned(), json);
     again
 }

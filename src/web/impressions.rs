@@ -10,7 +10,6 @@
 //! counts; product tiles are far smaller than that.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
 use std::rc::{Rc, Weak};
 
 use gloo_timers::callback::Timeout;
@@ -21,6 +20,7 @@ use web_sys::{Element, IntersectionObserver, IntersectionObserverEntry, Intersec
 use super::dom;
 use super::engine::Engine;
 use crate::event::{Event, WidgetKind};
+use crate::label_map::LabelMap;
 
 /// How much of an item must show, as a fraction of its area.
 const VISIBLE_FRACTION: f64 = 0.5;
@@ -38,10 +38,10 @@ pub struct Impressions {
 /// What this page view has counted, and what is on its way to counting.
 #[derive(Default)]
 struct Seen {
-    /// `widget kind` and product id of each impression counted in this page view.
-    counted: HashSet<(String, String)>,
-    /// A running timer per item now at least half visible.
-    pending: HashMap<(String, String), Timeout>,
+    /// The key (`key_of`) of each impression counted in this page view.
+    counted: LabelMap<()>,
+    /// A running timer per item now at least half visible, by key.
+    pending: LabelMap<Timeout>,
 }
 
 impl Impressions {
@@ -144,7 +144,7 @@ fn crossed(engine: &Rc<Engine>, seen: &Weak<RefCell<Seen>>, entry: &Intersection
         state.pending.remove(&key);
         return;
     }
-    if state.counted.contains(&key) || state.pending.contains_key(&key) || dom::tab_hidden() {
+    if state.counted.contains_key(&key) || state.pending.contains_key(&key) || dom::tab_hidden() {
         return;
     }
     let timer = {
@@ -159,12 +159,7 @@ fn crossed(engine: &Rc<Engine>, seen: &Weak<RefCell<Seen>>, entry: &Intersection
 }
 
 /// The timer of an item ran out while it stayed half visible: it counts.
-fn shown_long_enough(
-    engine: &Rc<Engine>,
-    seen: &Weak<RefCell<Seen>>,
-    key: (String, String),
-    item: &Element,
-) {
+fn shown_long_enough(engine: &Rc<Engine>, seen: &Weak<RefCell<Seen>>, key: String, item: &Element) {
     let Some(shared) = seen.upgrade() else {
         return;
     };
@@ -173,9 +168,10 @@ fn shown_long_enough(
         // Dropping the timer that is running this very callback is safe: wasm-bindgen frees
         // a closure dropped mid-call only once the call returns.
         state.pending.remove(&key);
-        if !item.is_connected() || dom::tab_hidden() || !state.counted.insert(key) {
+        if !item.is_connected() || dom::tab_hidden() || state.counted.contains_key(&key) {
             return;
         }
+        state.counted.insert(key, ());
     }
     let widget = item.parent_element();
     let product = match dom::product_of(item) {
@@ -195,8 +191,10 @@ fn shown_long_enough(
 }
 
 /// An item's identity within a page view: its widget kind and product id.
-fn key_of(item: &Element) -> Option<(String, String)> {
+fn key_of(item: &Element) -> Option<String> {
     let widget = dom::attribute(&item.parent_element()?, dom::WIDGET).ok()??;
     let id = dom::attribute(item, dom::ITEM).ok()??;
-    Some((widget, id))
+    // The widget's length first: the page's attributes may hold any character, and two
+    // different pairs must never make the same key.
+    Some(format!("{}:{widget}{id}", widget.len()))
 }

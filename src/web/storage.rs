@@ -6,12 +6,12 @@
 //! switch, only its persistence across page loads.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 use wasm_bindgen::prelude::*;
 use web_sys::Storage;
 
 use super::text::copy_within;
+use crate::label_map::LabelMap;
 
 /// Longest stored value Vitrine reads, in characters (UTF-16 units). Its own records stay
 /// under 32 KB; a longer value is not one of them, and copying it into wasm memory, which
@@ -32,7 +32,7 @@ extern "C" {
 pub struct Store {
     prefix: String,
     local: Option<Storage>,
-    memory: HashMap<String, String>,
+    memory: LabelMap<String>,
     degraded: Option<String>,
     /// Keys whose values were too long to read, with their lengths, until reported.
     unread: RefCell<Vec<(String, usize)>>,
@@ -61,7 +61,7 @@ impl Store {
         Store {
             prefix: prefix.to_owned(),
             local,
-            memory: HashMap::new(),
+            memory: LabelMap::default(),
             degraded,
             unread: RefCell::new(Vec::new()),
         }
@@ -148,7 +148,9 @@ impl Store {
                 };
                 if key.starts_with(&self.prefix) {
                     if let Ok(Some(value)) = storage.get_item(&key) {
-                        self.memory.entry(key).or_insert(value);
+                        if !self.memory.contains_key(&key) {
+                            self.memory.insert(key, value);
+                        }
                     }
                 }
             }

@@ -167,9 +167,15 @@ impl Value {
         crate::error::shortened(self.to_json())
     }
 
-    /// The value as compact JSON text.
+    /// The value as compact JSON text. The texts of its fractions are made first, all at
+    /// once (see [`crate::number::shortest_joined`]).
     pub fn to_json(&self) -> String {
-        self.to_string()
+        let mut numbers = Vec::new();
+        self.fractions(&mut numbers);
+        let texts = crate::number::shortest_joined(&numbers);
+        let mut out = String::new();
+        self.write(&mut out, &mut texts.split(','));
+        out
     }
 }
 
@@ -223,45 +229,66 @@ impl From<Vec<Value>> for Value {
 }
 
 impl fmt::Display for Value {
-    /// Compact JSON. A non-finite number, which JSON cannot hold, is written `null`.
+    /// Compact JSON, as [`Value::to_json`] writes it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_json())
+    }
+}
+
+impl Value {
+    /// Every finite number of this value that is not whole below 2^53, in writing order:
+    /// the numbers that need a decimal writer.
+    fn fractions(&self, into: &mut Vec<f64>) {
         match self {
-            Value::Null => f.write_str("null"),
-            Value::Bool(b) => f.write_str(if *b { "true" } else { "false" }),
-            Value::Number(n) => write_number(*n, f),
-            Value::String(text) => write_string(text, f),
+            Value::Number(n) if n.is_finite() && !is_whole(*n) => into.push(*n),
+            Value::Array(items) => items.iter().for_each(|item| item.fractions(into)),
+            Value::Object(object) => object.iter().for_each(|(_, value)| value.fractions(into)),
+            _ => {}
+        }
+    }
+
+    /// Writes this value to `out`, taking the text of each fraction from `fractions`, which
+    /// holds them in writing order. A non-finite number, which JSON cannot hold, is written
+    /// `null`.
+    fn write(&self, out: &mut String, fractions: &mut std::str::Split<'_, char>) {
+        match self {
+            Value::Null => out.push_str("null"),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Number(n) if !n.is_finite() => out.push_str("null"),
+            Value::Number(n) if is_whole(*n) => {
+                let _ = write!(out, "{}", Shortest(*n));
+            }
+            Value::Number(_) => out.push_str(fractions.next().unwrap_or("null")),
+            Value::String(text) => write_string(text, out),
             Value::Array(items) => {
-                f.write_char('[')?;
+                out.push('[');
                 for (i, item) in items.iter().enumerate() {
                     if i > 0 {
-                        f.write_char(',')?;
+                        out.push(',');
                     }
-                    item.fmt(f)?;
+                    item.write(out, fractions);
                 }
-                f.write_char(']')
+                out.push(']');
             }
             Value::Object(object) => {
-                f.write_char('{')?;
+                out.push('{');
                 for (i, (key, value)) in object.iter().enumerate() {
                     if i > 0 {
-                        f.write_char(',')?;
+                        out.push(',');
                     }
-                    write_string(key, f)?;
-                    f.write_char(':')?;
-                    value.fmt(f)?;
+                    write_string(key, out);
+                    out.push(':');
+                    value.write(out, fractions);
                 }
-                f.write_char('}')
+                out.push('}');
             }
         }
     }
 }
 
-fn write_number(n: f64, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    if n.is_finite() {
-        fmt::Display::fmt(&Shortest(n), f)
-    } else {
-        f.write_str("null")
-    }
+/// Whether `n` is written as an integer, without a decimal writer.
+fn is_whole(n: f64) -> bool {
+    n.fract() == 0.0 && n.abs() < MAX_EXACT
 }
 
 /// `text` as a JSON string, quotes and escapes included: how error messages quote what the
@@ -270,12 +297,14 @@ pub struct Quoted<'a>(pub &'a str);
 
 impl fmt::Display for Quoted<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_string(self.0, f)
+        let mut out = String::new();
+        write_string(self.0, &mut out);
+        f.write_str(&out)
     }
 }
 
-fn write_string(text: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    f.write_char('"')?;
+fn write_string(text: &str, out: &mut String) {
+    out.push('"');
     let mut clean = 0;
     for (i, c) in text.char_indices() {
         let escape = match c {
@@ -289,16 +318,16 @@ fn write_string(text: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         };
         // `get`, not indexing: the indices are char boundaries, and indexing would bring
         // the panic message's formatting (Unicode tables) into the wasm for nothing.
-        f.write_str(text.get(clean..i).unwrap_or_default())?;
+        out.push_str(text.get(clean..i).unwrap_or_default());
         if escape.is_empty() {
-            write!(f, "\\u{:04x}", c as u32)?;
+            let _ = write!(out, "\\u{:04x}", c as u32);
         } else {
-            f.write_str(escape)?;
+            out.push_str(escape);
         }
         clean = i + c.len_utf8();
     }
-    f.write_str(text.get(clean..).unwrap_or_default())?;
-    f.write_char('"')
+    out.push_str(text.get(clean..).unwrap_or_default());
+    out.push('"');
 }
 
 /// Why a text is not JSON, and where.

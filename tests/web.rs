@@ -408,6 +408,13 @@ fn numbers_are_written_by_javascript_and_read_back_exactly() {
     // JavaScript's own forms, which JSON accepts.
     assert_eq!(Shortest(1e21).to_string(), "1e+21");
     assert_eq!(Shortest(5.0).to_string(), "5");
+    // A document's fractions are written in one call, each back in its place.
+    let doc = json::parse(r#"[0.5, 1, {"a": 0.25, "b": [1e21, -3.75, 2]}, "x", 1.5]"#).unwrap();
+    assert_eq!(
+        doc.to_json(),
+        r#"[0.5,1,{"a":0.25,"b":[1e+21,-3.75,2]},"x",1.5]"#
+    );
+    assert_eq!(json::parse("[1, 2]").unwrap().to_json(), "[1,2]");
 }
 
 #[wasm_bindgen_test]

@@ -249,6 +249,9 @@ steps before the split were already in place (\`Cargo.toml\`: LTO, one codegen u
 | no serde in the core: every stored record, the options and the page's objects read and written through a small JSON tree (\`src/json.rs\`, \`src/stored.rs\`; \`make sdk\`) | 121.0 KiB | |
 | numbers read by JavaScript's parser (\`src/number.rs\`: Rust's 10 KB table of powers of five goes), the profile's tables as sorted vectors instead of \`BTreeMap\` (\`src/label_map.rs\`, 21 KB of code), one sort instead of four copies (\`src/order.rs\`, 25.5 to 4.4 KB) | 100.7 KiB | |
 | exact numbers of up to 15 digits read in Rust again (no call into JavaScript per price), explanations written as one string, page attributes refused by length, deques as vectors (\`make sdk\`) | 101.4 KiB | |
+| no Rust float formatting: numbers written by JavaScript's \`Number#toString\` (\`number::Shortest\`), the profile's sentences rounded by \`number::fixed\` (one build each, wasm-bindgen, wasm-opt -O1, brotli 11: 100.7 KiB before) | 92.5 KiB | |
+| no \`{:?}\` of text and no panicking string slices: messages quote the page's text as JSON (\`json::Quoted\`), and the panic messages' Unicode tables go (the same way) | 88.4 KiB | |
+| no \`HashMap\`: sorted vectors for the engine's records, the memory store and the counted impressions, a small table of its own for the features' lookups (the same way) | 84.7 KiB | |
 
 Before opt-level "z", the core's bytes went (twiggy, on an unstripped build): 37.5 % to
 functions of serde, serde_json and serde-wasm-bindgen, and 55 to 70 KB more of serde
@@ -270,10 +273,12 @@ What was tried and not kept: wasm-opt -Oz on a "z" core (brotli +5 %), tract-lin
 (ranker 4.8 % smaller, scoring 60 % slower), \`panic = "abort"\` and building without
 simd128 (no change). opt-level "z" also made the core's own code slower: see the ranking
 rows above, and \`track()\`. wasm-opt buys about 1 % on either file. The two budgets need
-code changes, not settings. For the core, what is left after serde is spread thin: float
-formatting (about 7 KiB of brotli, by way of JavaScript's \`String(n)\` as the numbers'
-parsing already goes), \`HashMap\` where a sorted vector would do, and fewer generic
-instantiations. 80 KB is a third below today's start-up path of 116 KiB. For the ranker, an ONNX
+code changes, not settings. For the core, float formatting, \`{:?}\` and \`HashMap\` are
+gone since; what is left is spread thin: generic instantiations (iterator adaptors,
+\`Vec\` from iterators, closures: about 30 % of the code), the allocator (dlmalloc, 8 KB),
+the bindings and their glue (\`vitrine.js\`, 9 KiB of brotli), and Vitrine's own readers
+and writers of each record. 80 KB is about a quarter below today's start-up path. For the
+ranker, an ONNX
 operator list that holds only what dense models use (measured at about 1010 KiB with all of
 tract at "z"), at the price of refusing models with other operators.
 

@@ -361,6 +361,7 @@ const MAX_DEPTH: usize = 128;
 /// A [`SyntaxError`] saying what was expected where.
 pub fn parse(text: &str) -> Result<Value, SyntaxError> {
     let mut reader = Reader {
+        text,
         bytes: text.as_bytes(),
         at: 0,
         depth: 0,
@@ -374,6 +375,8 @@ pub fn parse(text: &str) -> Result<Value, SyntaxError> {
 }
 
 struct Reader<'a> {
+    /// The text read, for slices of it; `bytes` is the same, for peeking.
+    text: &'a str,
     bytes: &'a [u8],
     at: usize,
     depth: usize,
@@ -543,9 +546,9 @@ impl Reader<'_> {
                 return Err(self.error("invalid number"));
             }
         }
-        // Only ASCII digits, signs, '.' and 'e' were consumed: a valid UTF-8 slice.
-        let text = std::str::from_utf8(&self.bytes[start..self.at])
-            .expect("invariant: a number's text is ASCII");
+        // Only ASCII digits, signs, '.' and 'e' were consumed: a slice at char boundaries.
+        // (`get`, and no `from_utf8(..).expect`, whose Debug would come into the wasm.)
+        let text = self.text.get(start..self.at).unwrap_or_default();
         match crate::number::read(text) {
             n if n.is_finite() => Ok(Value::Number(n)),
             _ => Err(self.error("number out of range")),
@@ -565,10 +568,7 @@ impl Reader<'_> {
                 self.at += 1;
             }
             // The input is a `str` and the run stops only at ASCII bytes: a char boundary.
-            text.push_str(
-                std::str::from_utf8(&self.bytes[run..self.at])
-                    .expect("invariant: a run between ASCII bytes of a str is UTF-8"),
-            );
+            text.push_str(self.text.get(run..self.at).unwrap_or_default());
             match self.peek() {
                 None => return Err(self.error("EOF while parsing a string")),
                 Some(b'"') => {

@@ -3,8 +3,9 @@
 //! The profile's tables hold at most a few dozen labels. A sorted `Vec` finds one by binary
 //! search, and inserting into it moves at most about 2 KB; `BTreeMap`, which these
 //! tables used before, put 21 KB of node-balancing code into the start-up wasm for them.
-//! The browser layer keys its few stored records and its counted impressions by it too,
-//! rather than by `HashMap`, whose tables and SipHash were 15 KB more.
+//! The browser layer keys its few stored records, and the impressions a page view counted
+//! (up to thousands on an endless list, an insertion each), by it too, rather than by
+//! `HashMap`, whose tables and SipHash were 15 KB more.
 //! Iteration is in label order, as it was, so the stored form is unchanged.
 
 /// Labels and their values, in label order, each label once.

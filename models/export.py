@@ -1,7 +1,8 @@
 """Build Vitrine ranking models as ONNX graphs that tract runs in the browser.
 
-Only operators tract supports are used (Gemm, Relu), at opset 13, and the graph carries the
-feature contract in its metadata: ``vitrine.feature_version`` and ``vitrine.features``.
+Only operators the ranker registers are used (Gemm, Relu; see ``src/operators.rs``), at
+opset 13, and the graph carries the feature contract in its metadata:
+``vitrine.feature_version`` and ``vitrine.features``.
 ``make_bad_models.py`` reuses the same builder to make models that break the contract.
 """
 

@@ -178,3 +178,30 @@ def test_ranks_break_ties_in_server_order_as_rust_does() -> None:
     metrics = evaluate(np.array([[0.0, 0.0, 5.0]]), groups)
     assert metrics["mrr"] == 0.5 and metrics["hr@10_new"] == 1.0
     assert abs(metrics["ndcg@10"] - 1 / np.log2(3)) < 1e-12
+
+
+def test_operator_fixtures_score_what_their_formulas_say() -> None:
+    """``tests/model_contract.rs`` checks tract against these formulas; onnxruntime, the
+    reference implementation, checks the formulas against the ONNX semantics here."""
+    import make_bad_models
+
+    rows = np.random.default_rng(3).normal(size=(9, len(FEATURES))).astype(np.float32)
+    weighted = rows @ (np.arange(len(FEATURES)) / len(FEATURES))
+
+    def every_operator() -> np.ndarray:
+        hidden = np.stack([0.5 * weighted + 0.5, -0.5 * weighted - 1.0], axis=1)
+        units = np.maximum(hidden, 0) + np.where(hidden > 0, hidden, 0.1 * hidden)
+        logit = units[:, 0] + 2 * units[:, 1] + 0.5
+        return 2 / (1 + np.exp(-logit)) - np.tanh(logit) / 4
+
+    formulas = {
+        "every_operator.onnx": every_operator,
+        "gemm_transposed.onnx": lambda: 2 * weighted + 0.5,
+    }
+    for name, formula in formulas.items():
+        model = make_bad_models.BAD_MODELS[name]()
+        session = ort.InferenceSession(model.SerializeToString())
+        (scores,) = session.run(None, {"features": rows})
+        np.testing.assert_allclose(scores, formula(), atol=1e-5, err_msg=name)
+        committed = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / name
+        assert committed.read_bytes() == model.SerializeToString(), f"{name} is stale"

@@ -58,6 +58,8 @@ pub mod ledger;
 pub mod model;
 pub mod number;
 pub mod offline;
+#[cfg(feature = "model")]
+pub mod operators;
 pub mod order;
 pub mod outbox;
 pub mod profile;

@@ -2,8 +2,8 @@
 //!
 //! The contract is checked once, at load: one input named `features` of shape
 //! `[N, FEATURE_COUNT]`, one output named `score` of shape `[N]` or `[N, 1]`, ONNX metadata
-//! `vitrine.feature_version` equal to [`FEATURE_VERSION`], and only operators tract
-//! implements. A model that disagrees is refused with an error naming the mismatch, and the
+//! `vitrine.feature_version` equal to [`FEATURE_VERSION`], and only the operators the ranker
+//! registers ([`crate::operators::OPERATORS`]). A model that disagrees is refused with an error naming the mismatch, and the
 //! caller keeps the rule or the server order.
 //!
 //! A model exported with a fixed batch (`[8, 13]` rather than `[N, 13]`, a common exporter
@@ -76,7 +76,7 @@ impl Scorer {
     /// As [`Scorer::from_onnx`], except for the output shape, which preparing checks.
     pub fn parse(bytes: &[u8]) -> Result<Self> {
         check_size(bytes.len())?;
-        let model = tract_onnx::onnx()
+        let model = crate::operators::onnx()
             .model_for_read(&mut &bytes[..])
             .map_err(|e| Error::ModelRuntime(format!("cannot parse the ONNX model: {e:#}")))?;
 
@@ -325,8 +325,8 @@ fn check_output_shape(model: &TypedModel) -> Result<()> {
     })
 }
 
-/// tract keeps an operator it does not know as a placeholder node; name the first one, since
-/// the error tract raises later speaks of a translation failure, not of the operator.
+/// tract keeps an operator it has no builder for as a placeholder node; name the first one,
+/// since the error tract raises later speaks of a translation failure, not of the operator.
 fn check_operators(model: &InferenceModel) -> Result<()> {
     let unknown = model.nodes().iter().find_map(|node| {
         let name = node.op.name();
@@ -337,7 +337,7 @@ fn check_operators(model: &InferenceModel) -> Result<()> {
         None => Ok(()),
         Some(found) => Err(Error::ModelContract {
             what: "operators",
-            expected: "only operators tract-onnx implements".into(),
+            expected: format!("only {}", crate::operators::OPERATORS.join(", ")),
             found,
         }),
     }

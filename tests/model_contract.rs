@@ -91,6 +91,17 @@ fn names_an_operator_tract_lacks() {
     assert!(message.contains("\"Det\""), "names the operator: {message}");
 }
 
+/// tract-onnx runs `Exp`, but the ranker registers only the operators of a dense scorer.
+#[test]
+fn names_an_operator_the_ranker_does_not_register() {
+    let message = refusal("unregistered_operator.onnx");
+    assert!(message.contains("\"Exp\""), "names the operator: {message}");
+    assert!(
+        message.contains("Gemm"),
+        "lists the registered ones: {message}"
+    );
+}
+
 #[test]
 fn refuses_more_than_one_score_per_candidate() {
     let message = refusal("two_scores.onnx");
@@ -129,6 +140,44 @@ fn adapts_a_model_exported_with_a_fixed_batch() {
             );
         }
     }
+}
+
+/// Scores `name` on `n` rows and compares each with `formula`; tract and the formula should
+/// agree as closely as two float32 evaluations of the same arithmetic do.
+fn assert_scores(name: &str, formula: impl Fn(&[f32]) -> f32) {
+    let scorer = load(name).unwrap_or_else(|e| panic!("{name} loads: {e}"));
+    for n in [1, 3, 100] {
+        let input = rows(n);
+        let scores = scorer.score(&input).unwrap();
+        assert_eq!(scores.len(), n);
+        for (row, score) in input.chunks(FEATURE_COUNT).zip(&scores) {
+            let expected = formula(row);
+            assert!(
+                (score - expected).abs() < 1e-5,
+                "{name}, n = {n}: {score} vs {expected}"
+            );
+        }
+    }
+}
+
+/// Every registered operator, in the graph `make_bad_models.py` documents.
+#[test]
+fn runs_every_operator_the_ranker_registers() {
+    assert_scores("every_operator.onnx", |row| {
+        let weighted = expected_score(row);
+        let hidden = [0.5 * weighted + 2.0 * 0.25, -0.5 * weighted + 2.0 * -0.5];
+        let unit = |h: f32| h.max(0.0) + if h > 0.0 { h } else { 0.1 * h };
+        let logit = unit(hidden[0]) + 2.0 * unit(hidden[1]) + 0.5;
+        2.0 / (1.0 + (-logit).exp()) - logit.tanh() / 4.0
+    });
+}
+
+/// `Gemm` with `transA`, `transB`, `alpha`, `beta` and a scalar `C`.
+#[test]
+fn runs_a_gemm_with_both_inputs_transposed() {
+    assert_scores("gemm_transposed.onnx", |row| {
+        2.0 * expected_score(row) + 0.5
+    });
 }
 
 #[test]

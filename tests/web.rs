@@ -650,6 +650,43 @@ fn a_javascript_scorer_ranks_and_a_broken_one_leaves_the_server_order() {
     again.remove();
 }
 
+/// Whatever a scorer throws, the error names it: an `Error`'s message, a thrown string, or
+/// the type of anything else.
+#[wasm_bindgen_test]
+fn a_throwing_scorer_is_named_by_what_it_threw() {
+    let vitrine = start("test-thrown");
+    let cases = [
+        (
+            "throw new RangeError('rows out of range');",
+            "the ranker failed: rows out of range",
+        ),
+        (
+            "throw 'tract fell over';",
+            "the ranker failed: tract fell over",
+        ),
+        (
+            "throw { rows };",
+            "the ranker failed: a thrown value of type object",
+        ),
+        (
+            "throw 42;",
+            "the ranker failed: a thrown value of type number",
+        ),
+        (
+            "throw undefined;",
+            "the ranker failed: a thrown value of type undefined",
+        ),
+    ];
+    for (body, fragment) in cases {
+        vitrine.use_scorer(js_scorer(body));
+        let container = widget(&ITEMS);
+        let error = vitrine.rerank(&container).unwrap_err();
+        assert_kept_server_order(&container, &error, "model_runtime", fragment);
+        container.remove();
+    }
+    vitrine.erase();
+}
+
 #[wasm_bindgen_test]
 fn a_second_ranking_of_a_ranked_widget_moves_no_node() {
     let vitrine = start("test-moves");

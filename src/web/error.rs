@@ -18,6 +18,20 @@ pub fn make(code: &str, message: &str) -> JsValue {
     js.into()
 }
 
+/// What a thrown JavaScript value says: an error's `message`, a thrown string itself, or else
+/// its type. Not `{:?}`: formatting a `JsValue` that way costs the core and its glue a debug
+/// printer of every JavaScript type.
+pub fn describe(value: &JsValue) -> String {
+    let message = js_sys::Reflect::get(value, &"message".into()).ok();
+    message
+        .and_then(|m| m.as_string())
+        .or_else(|| value.as_string())
+        .unwrap_or_else(|| match value.js_typeof().as_string() {
+            Some(kind) => format!("a thrown value of type {kind}"),
+            None => "a thrown value".into(),
+        })
+}
+
 /// Where errors that no caller awaits go: the page's `onError` hook and a console warning.
 #[derive(Clone, Default)]
 pub struct Reporter {
@@ -32,10 +46,7 @@ impl Reporter {
 
     /// Reports one error. Never throws: a throwing hook is itself only warned about.
     pub fn report(&self, error: &JsValue) {
-        let message = js_sys::Reflect::get(error, &"message".into())
-            .ok()
-            .and_then(|m| m.as_string())
-            .unwrap_or_else(|| format!("{error:?}"));
+        let message = describe(error);
         web_sys::console::warn_1(&format!("vitrine: {message}").into());
         if let Some(hook) = &self.hook {
             if hook.call1(&JsValue::NULL, error).is_err() {

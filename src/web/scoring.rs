@@ -6,6 +6,7 @@
 
 use wasm_bindgen::{JsCast, JsValue};
 
+use super::error::describe;
 use crate::error::{Error, Result};
 use crate::features::FEATURE_COUNT;
 
@@ -42,7 +43,7 @@ pub fn score_js(function: &js_sys::Function, rows: &[f32]) -> Result<Vec<f32>> {
     let input = js_sys::Float32Array::from(rows);
     let output = function
         .call1(&JsValue::NULL, &input)
-        .map_err(|e| Error::ModelRuntime(format!("the ranker failed: {}", text(&e))))?;
+        .map_err(|e| Error::ModelRuntime(format!("the ranker failed: {}", describe(&e))))?;
     let scores = output
         .dyn_into::<js_sys::Float32Array>()
         .map_err(|_| Error::ModelRuntime("the ranker returned no Float32Array".into()))?;
@@ -53,12 +54,4 @@ pub fn score_js(function: &js_sys::Function, rows: &[f32]) -> Result<Vec<f32>> {
         )));
     }
     Ok(scores.to_vec())
-}
-
-/// An error's message, or its text.
-fn text(error: &JsValue) -> String {
-    js_sys::Reflect::get(error, &"message".into())
-        .ok()
-        .and_then(|m| m.as_string())
-        .unwrap_or_else(|| format!("{error:?}"))
 }

@@ -8,6 +8,7 @@ use wasm_bindgen::JsValue;
 use web_sys::Element;
 
 use super::engine::Engine;
+use super::error::describe;
 use super::scoring::{self, Scorer};
 use super::{batch, dom};
 use crate::error::{Error, Result};
@@ -55,7 +56,8 @@ pub fn restore_server_order(container: &Element) {
 pub fn serve_holdout(container: &Element) -> Result<Vec<Explanation>> {
     let items = dom::items_in_server_order(container).inspect_err(|_| mark_fallback(container))?;
     let elements: Vec<&Element> = items.iter().map(|(e, _)| e).collect();
-    place(container, &elements).map_err(|e| Error::ModelRuntime(format!("DOM update: {e:?}")))?;
+    place(container, &elements)
+        .map_err(|e| Error::ModelRuntime(format!("DOM update: {}", describe(&e))))?;
     let _ = container.set_attribute(dom::STATE, "holdout");
     Ok(elements
         .iter()
@@ -181,7 +183,7 @@ fn try_rerank(engine: &Engine, container: &Element) -> Result<Ranking> {
     let read = read(container)?;
     let ranking = decide(engine, &read)?;
     write(container, &read, &ranking)
-        .map_err(|e| Error::ModelRuntime(format!("DOM update: {e:?}")))?;
+        .map_err(|e| Error::ModelRuntime(format!("DOM update: {}", describe(&e))))?;
     Ok(ranking)
 }
 

@@ -252,6 +252,9 @@ steps before the split were already in place (\`Cargo.toml\`: LTO, one codegen u
 | no Rust float formatting: numbers written by JavaScript's \`Number#toString\` (\`number::Shortest\`), the profile's sentences rounded by \`number::fixed\` (one build each, wasm-bindgen, wasm-opt -O1, brotli 11: 100.7 KiB before) | 92.5 KiB | |
 | no \`{:?}\` of text and no panicking string slices: messages quote the page's text as JSON (\`json::Quoted\`), and the panic messages' Unicode tables go (the same way) | 88.4 KiB | |
 | no \`HashMap\`: sorted vectors for the engine's records, the memory store and the counted impressions, a small table of its own for the features' lookups (the same way) | 84.7 KiB | |
+| the build of the row above, on the machine of the rows below (\`make bench\`) | 83.4 KiB | 1292.0 KiB |
+| no \`{:?}\` of a thrown \`JsValue\`: described by its \`message\`, its text or its type (\`web::error::describe\`), so that wasm-bindgen's glue drops its printer of any JavaScript value (glue 9357 to 8823 B; wasm +39 B; one build each, wasm-bindgen, wasm-opt -O1, brotli 11) | 83.4 KiB | |
+| Talc instead of dlmalloc as the core's allocator (85480 to 83368 B, the same way; \`make bench\`: \`track()\`, flush, re-rank and memory unchanged) | 81.4 KiB | |
 | the ranker registers only the ONNX operators of a dense scorer (\`src/operators.rs\`: 14 of tract-onnx's 200; \`make sdk\` twice on one machine: 1292.0 KiB before, raw 7.67 to 6.47 MB) | | 1085.5 KiB |
 
 Before opt-level "z", the core's bytes went (twiggy, on an unstripped build): 37.5 % to
@@ -283,9 +286,11 @@ simd128 (no change). opt-level "z" also made the core's own code slower: see the
 rows above, and \`track()\`. wasm-opt buys about 1 % on either file. The two budgets need
 code changes, not settings. For the core, float formatting, \`{:?}\` and \`HashMap\` are
 gone since; what is left is spread thin: generic instantiations (iterator adaptors,
-\`Vec\` from iterators, closures: about 30 % of the code), the allocator (dlmalloc, 8 KB),
+\`Vec\` from iterators, closures: about 30 % of the code),
 the bindings and their glue (\`vitrine.js\`, 9 KiB of brotli), and Vitrine's own readers
-and writers of each record. 80 KB is about a quarter below today's start-up path. For the
+and writers of each record; a store's bundler would also minify the glue and the wrapper
+(by rolldown, 9357 to 5823 B and 5532 to 2852 B of brotli). 80 KB is a fifth below today's
+start-up path. For the
 ranker, what is left is inside tract: the NNEF transform's constructor above, or
 tract-linalg at "z" (about 5 % of the ranker, for scoring 60 % slower).
 

@@ -379,13 +379,7 @@ export async function start(config: VitrineConfig = {}): Promise<VitrineHandle> 
 
   let core: Core;
   try {
-    const wasm = await import("./pkg/vitrine.js");
-    const wasmUrl = config.wasmUrl ?? defaultWasmUrl();
-    await wasm.default({ module_or_path: wasmUrl }).catch((e: unknown) => {
-      const why = asVitrineError(e).message;
-      const message = `wasmUrl: ${String(wasmUrl)} did not load (${why}), expected vitrine_bg.wasm`;
-      throw vitrineError("wasm_unavailable", message);
-    });
+    const wasm = await loadCore(config);
     const options: Record<string, unknown> = {};
     for (const key of CORE_OPTIONS) {
       if (config[key] !== undefined) options[key] = config[key];
@@ -513,6 +507,30 @@ async function fetchModel(url: string): Promise<Uint8Array> {
   const bytes = new Uint8Array(await response.arrayBuffer());
   mark("model-fetched");
   return bytes;
+}
+
+/** The core's glue, initialised with its wasm; once per page, like the model runtime. */
+let coreModule: Promise<typeof import("./pkg/vitrine.js")> | undefined;
+
+function loadCore(config: VitrineConfig): Promise<typeof import("./pkg/vitrine.js")> {
+  coreModule ??= (async () => {
+    // The wasm is asked for now, beside the glue: the glue would ask for it only once it and
+    // its snippets had arrived, two round trips later. The glue awaits the response and
+    // compiles it as it streams in; a failed fetch is reported there, with the URL.
+    const wasmUrl = config.wasmUrl ?? defaultWasmUrl();
+    const wasmResponse = fetch(wasmUrl);
+    wasmResponse.catch(() => {});
+    const wasm = await import("./pkg/vitrine.js");
+    await wasm.default({ module_or_path: wasmResponse }).catch((e: unknown) => {
+      const why = asVitrineError(e).message;
+      const message = `wasmUrl: ${String(wasmUrl)} did not load (${why}), expected vitrine_bg.wasm`;
+      throw vitrineError("wasm_unavailable", message);
+    });
+    return wasm;
+  })();
+  // A failed load may be retried by a later `start`.
+  coreModule.catch(() => (coreModule = undefined));
+  return coreModule;
 }
 
 /** The model runtime's module, compiled off the main thread; once per page. */

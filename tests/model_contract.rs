@@ -128,25 +128,15 @@ fn rows(n: usize) -> Vec<f32> {
 fn adapts_a_model_exported_with_a_fixed_batch() {
     let scorer = load("fixed_batch.onnx").expect("a fixed batch is adapted, not refused");
     assert_eq!(scorer.fixed_batch(), Some(8));
-    for n in [1, 7, 8, 9, 100, 1000] {
-        let input = rows(n);
-        let scores = scorer.score(&input).unwrap();
-        assert_eq!(scores.len(), n);
-        for (row, score) in input.chunks(FEATURE_COUNT).zip(&scores) {
-            let expected = expected_score(row);
-            assert!(
-                (score - expected).abs() < 1e-5,
-                "n = {n}: {score} vs {expected}"
-            );
-        }
-    }
+    let sizes = [1, 7, 8, 9, 100, 1000];
+    assert_scores("fixed_batch.onnx", &scorer, &sizes, expected_score);
 }
 
-/// Scores `name` on `n` rows and compares each with `formula`; tract and the formula should
-/// agree as closely as two float32 evaluations of the same arithmetic do.
-fn assert_scores(name: &str, formula: impl Fn(&[f32]) -> f32) {
-    let scorer = load(name).unwrap_or_else(|e| panic!("{name} loads: {e}"));
-    for n in [1, 3, 100] {
+/// Scores each of `sizes` rows with `scorer` (of the fixture `name`) and compares each score
+/// with `formula`; tract and the formula should agree as closely as two float32 evaluations
+/// of the same arithmetic do.
+fn assert_scores(name: &str, scorer: &Scorer, sizes: &[usize], formula: impl Fn(&[f32]) -> f32) {
+    for &n in sizes {
         let input = rows(n);
         let scores = scorer.score(&input).unwrap();
         assert_eq!(scores.len(), n);
@@ -163,7 +153,8 @@ fn assert_scores(name: &str, formula: impl Fn(&[f32]) -> f32) {
 /// Every registered operator, in the graph `make_bad_models.py` documents.
 #[test]
 fn runs_every_operator_the_ranker_registers() {
-    assert_scores("every_operator.onnx", |row| {
+    let scorer = load("every_operator.onnx").expect("every operator loads");
+    assert_scores("every_operator.onnx", &scorer, &[1, 3, 100], |row| {
         let weighted = expected_score(row);
         let hidden = [0.5 * weighted + 2.0 * 0.25, -0.5 * weighted + 2.0 * -0.5];
         let unit = |h: f32| h.max(0.0) + if h > 0.0 { h } else { 0.1 * h };
@@ -175,7 +166,8 @@ fn runs_every_operator_the_ranker_registers() {
 /// `Gemm` with `transA`, `transB`, `alpha`, `beta` and a scalar `C`.
 #[test]
 fn runs_a_gemm_with_both_inputs_transposed() {
-    assert_scores("gemm_transposed.onnx", |row| {
+    let scorer = load("gemm_transposed.onnx").expect("a transposed Gemm loads");
+    assert_scores("gemm_transposed.onnx", &scorer, &[1, 3, 100], |row| {
         2.0 * expected_score(row) + 0.5
     });
 }

@@ -89,7 +89,8 @@ def every_operator() -> onnx.ModelProto:
     """Every operator the ranker registers, in one graph (``tests/model_contract.rs`` has its
     formula): a hidden layer of two units by ``Gemm`` with transposed weights, ``alpha`` and
     ``beta``; ``Relu`` plus ``LeakyRelu``; a ``MatMul`` down to one unit; then ``Sigmoid``,
-    ``Tanh`` and the four arithmetic operators; ``Reshape`` to ``[N]``."""
+    ``Tanh`` and the four arithmetic operators; ``Reshape`` to ``[N]``. The constants take
+    three forms: a ``value`` tensor, ``value_float`` and ``value_ints``."""
     f32 = np.float32
     hidden = np.stack([np.arange(WIDTH) / WIDTH, -np.arange(WIDTH) / WIDTH]).astype(f32)
     nodes = [
@@ -106,19 +107,19 @@ def every_operator() -> onnx.ModelProto:
         constant("half", np.array([0.5], dtype=f32)),
         helper.make_node("Add", ["unit", "half"], ["logit"], "logit"),
         helper.make_node("Sigmoid", ["logit"], ["sigmoid"], "sigmoid"),
-        constant("two", np.array(2, dtype=f32)),
+        helper.make_node("Constant", [], ["two"], "two", value_float=2.0),
         helper.make_node("Mul", ["sigmoid", "two"], ["doubled"], "doubled"),
         helper.make_node("Tanh", ["logit"], ["tanh"], "tanh"),
         constant("four", np.array(4, dtype=f32)),
         helper.make_node("Div", ["tanh", "four"], ["quarter"], "quarter"),
         helper.make_node("Sub", ["doubled", "quarter"], ["column"], "column"),
+        helper.make_node("Constant", [], ["flat_shape"], "flat_shape", value_ints=[-1]),
         helper.make_node("Reshape", ["column", "flat_shape"], ["score"], "score"),
     ]
     initializers = [
         onnx.numpy_helper.from_array(hidden, "hidden"),
         onnx.numpy_helper.from_array(np.array([0.25, -0.5], dtype=f32), "hidden_bias"),
         onnx.numpy_helper.from_array(np.array([[1.0], [2.0]], dtype=f32), "out_weight"),
-        onnx.numpy_helper.from_array(np.array([-1], dtype=np.int64), "flat_shape"),
     ]
     return graph_model(nodes, initializers)
 

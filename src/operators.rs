@@ -16,7 +16,8 @@ use tract_onnx::tract_hir::tract_core::ops::change_axes::AxisOp;
 use tract_onnx::tract_hir::tract_core::ops::einsum::EinSum;
 use tract_onnx::Onnx;
 
-/// The operators a model may use, as ONNX names them.
+/// The operators a model may use, as ONNX names them. `Squeeze` is not among them: a model
+/// should give its score as `[N, 1]`, or reach `[N]` by `Reshape` or `Flatten`.
 pub const OPERATORS: &[&str] = &[
     "Add",
     "Constant",
@@ -65,7 +66,7 @@ pub fn onnx() -> Onnx {
         Ok((expand(ops::array::Flatten::new(axis)), vec![]))
     });
     register.insert("Reshape", |_, node| {
-        let allow_zero = node.get_attr_opt("allowzero")?.unwrap_or(0i64) == 1;
+        let allow_zero = node.get_attr_opt("allowzero")?.unwrap_or(0i64) != 0;
         Ok((expand(ops::array::Reshape::new(allow_zero)), vec![]))
     });
     Onnx {
@@ -76,12 +77,23 @@ pub fn onnx() -> Onnx {
 
 type Built = TractResult<(Box<dyn InferenceOp>, Vec<String>)>;
 
-/// A `Constant` node holding a tensor in its `value` attribute, the form exporters write.
+/// A `Constant` node: a tensor in `value`, or the numeric shorthands (`value_float`,
+/// `value_floats`, `value_int`, `value_ints`) that newer exporters write for shapes and
+/// scalars. Strings and sparse tensors have no use in a scorer.
 fn constant(context: &ParsingContext, node: &NodeProto) -> Built {
-    let proto = node
-        .get_attr_opt("value")?
-        .with_context(|| format!("Constant node {:?} has no `value` tensor", node.name))?;
-    let value = context.load_tensor(proto)?;
+    let value = if let Some(proto) = node.get_attr_opt("value")? {
+        context.load_tensor(proto)?
+    } else if let Some(x) = node.get_attr_opt::<f32>("value_float")? {
+        tensor0(x)
+    } else if let Some(xs) = node.get_attr_opt_slice::<f32>("value_floats")? {
+        tensor1(xs)
+    } else if let Some(x) = node.get_attr_opt::<i64>("value_int")? {
+        tensor0(x)
+    } else if let Some(xs) = node.get_attr_opt_slice::<i64>("value_ints")? {
+        tensor1(xs)
+    } else {
+        bail!("Constant node {:?} has no numeric value", node.name)
+    };
     Ok((
         Box::new(ops::konst::Const::new(value.into_arc_tensor())?),
         vec![],
@@ -101,7 +113,9 @@ fn gemm(_: &ParsingContext, node: &NodeProto) -> Built {
 }
 
 /// ONNX `Gemm`: `alpha · A′ · B′ + beta · C`, where A′ and B′ are A and B, transposed when
-/// the node says so, and C is broadcast to the product's shape.
+/// the node says so, and C is broadcast to the product's shape. tract-onnx's own builder is
+/// private to it; this one wires the same tract-core operators (an `EinSum` for the product,
+/// then `mul` and `add`). C's shape is left to the typed `add` to check, as there.
 #[derive(Debug, Clone)]
 struct Gemm {
     alpha: f32,
@@ -184,4 +198,18 @@ fn scale(model: &mut TypedModel, name: &str, factor: f32, wire: OutletId) -> Tra
         tensor0(factor).broadcast_into_rank(rank)?,
     )?;
     Ok(model.wire_node(name, ops::math::mul(), &[factor, wire])?[0])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The list a refusal quotes is the list registered.
+    #[test]
+    fn the_operator_list_is_what_is_registered() {
+        let onnx = onnx();
+        let mut registered: Vec<&str> = onnx.op_register.0.keys().map(String::as_str).collect();
+        registered.sort_unstable();
+        assert_eq!(registered, OPERATORS);
+    }
 }

@@ -665,6 +665,10 @@ fn a_throwing_scorer_is_named_by_what_it_threw() {
             "the ranker failed: tract fell over",
         ),
         (
+            "throw new Error();",
+            "the ranker failed: a thrown value of type object",
+        ),
+        (
             "throw { rows };",
             "the ranker failed: a thrown value of type object",
         ),

@@ -513,7 +513,8 @@ async function fetchModel(url: string): Promise<Uint8Array> {
 let coreModule: Promise<typeof import("./pkg/vitrine.js")> | undefined;
 
 function loadCore(config: VitrineConfig): Promise<typeof import("./pkg/vitrine.js")> {
-  coreModule ??= (async () => {
+  if (coreModule !== undefined) return coreModule;
+  const loading = (async () => {
     // The wasm is asked for now, beside the glue: the glue would ask for it only once it and
     // its snippets had arrived, two round trips later. The glue awaits the response and
     // compiles it as it streams in; a failed fetch is reported there, with the URL.
@@ -528,9 +529,12 @@ function loadCore(config: VitrineConfig): Promise<typeof import("./pkg/vitrine.j
     });
     return wasm;
   })();
+  coreModule = loading;
   // A failed load may be retried by a later `start`.
-  coreModule.catch(() => (coreModule = undefined));
-  return coreModule;
+  loading.catch(() => {
+    if (coreModule === loading) coreModule = undefined;
+  });
+  return loading;
 }
 
 /** The model runtime's module, compiled off the main thread; once per page. */

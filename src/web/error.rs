@@ -18,13 +18,14 @@ pub fn make(code: &str, message: &str) -> JsValue {
     js.into()
 }
 
-/// What a thrown JavaScript value says: an error's `message`, a thrown string itself, or else
-/// its type. Not `{:?}`: formatting a `JsValue` that way costs the core and its glue a debug
+/// What a thrown JavaScript value says: an error's `message` (when it has one), a thrown
+/// string itself, or else its type. Not `{:?}`: formatting a `JsValue` that way costs the core and its glue a debug
 /// printer of every JavaScript type.
 pub fn describe(value: &JsValue) -> String {
     let message = js_sys::Reflect::get(value, &"message".into()).ok();
     message
         .and_then(|m| m.as_string())
+        .filter(|m| !m.is_empty())
         .or_else(|| value.as_string())
         .unwrap_or_else(|| match value.js_typeof().as_string() {
             Some(kind) => format!("a thrown value of type {kind}"),

@@ -3,8 +3,8 @@
 //! The contract is checked once, at load: one input named `features` of shape
 //! `[N, FEATURE_COUNT]`, one output named `score` of shape `[N]` or `[N, 1]`, ONNX metadata
 //! `vitrine.feature_version` equal to [`FEATURE_VERSION`], and only the operators the ranker
-//! registers ([`crate::operators::OPERATORS`]). A model that disagrees is refused with an error naming the mismatch, and the
-//! caller keeps the rule or the server order.
+//! registers ([`crate::operators::OPERATORS`]). A model that disagrees is refused with an
+//! error naming the mismatch, and the caller keeps the rule or the server order.
 //!
 //! A model exported with a fixed batch (`[8, 13]` rather than `[N, 13]`, a common exporter
 //! default) is adapted rather than refused: it is run on chunks of exactly that many rows,

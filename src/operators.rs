@@ -112,8 +112,8 @@ fn gemm(_: &ParsingContext, node: &NodeProto) -> Built {
     ))
 }
 
-/// ONNX `Gemm`: `alpha · A′ · B′ + beta · C`, where A′ and B′ are A and B, transposed when
-/// the node says so, and C is broadcast to the product's shape. tract-onnx's own builder is
+/// ONNX `Gemm`: `alpha · A′ · B′ + beta · C`, where A′ and B′ are A and B, transposed
+/// when the node says so, and C is broadcast to the product's shape. tract-onnx's own builder is
 /// private to it; this one wires the same tract-core operators (an `EinSum` for the product,
 /// then `mul` and `add`). C's shape is left to the typed `add` to check, as there.
 #[derive(Debug, Clone)]

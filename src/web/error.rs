@@ -19,8 +19,8 @@ pub fn make(code: &str, message: &str) -> JsValue {
 }
 
 /// What a thrown JavaScript value says: an error's `message` (when it has one), a thrown
-/// string itself, or else its type. Not `{:?}`: formatting a `JsValue` that way costs the core and its glue a debug
-/// printer of every JavaScript type.
+/// string itself, or else its type. Not `{:?}`: formatting a `JsValue` that way costs the
+/// core and its glue a debug printer of every JavaScript type.
 pub fn describe(value: &JsValue) -> String {
     let message = js_sys::Reflect::get(value, &"message".into()).ok();
     message

@@ -509,59 +509,58 @@ async function fetchModel(url: string): Promise<Uint8Array> {
   return bytes;
 }
 
-/** The core's glue, initialised with its wasm; once per page, like the model runtime. */
-let coreModule: Promise<typeof import("./pkg/vitrine.js")> | undefined;
-
-function loadCore(config: VitrineConfig): Promise<typeof import("./pkg/vitrine.js")> {
-  if (coreModule !== undefined) return coreModule;
-  const loading = (async () => {
-    // The wasm is asked for now, beside the glue: the glue would ask for it only once it and
-    // its snippets had arrived, two round trips later. The glue awaits the response and
-    // compiles it as it streams in; a failed fetch is reported there, with the URL.
-    const wasmUrl = config.wasmUrl ?? defaultWasmUrl();
-    const wasmResponse = fetch(wasmUrl);
-    wasmResponse.catch(() => {});
-    const wasm = await import("./pkg/vitrine.js");
-    await wasm.default({ module_or_path: wasmResponse }).catch((e: unknown) => {
-      const why = asVitrineError(e).message;
-      const message = `wasmUrl: ${String(wasmUrl)} did not load (${why}), expected vitrine_bg.wasm`;
-      throw vitrineError("wasm_unavailable", message);
+/**
+ * `load`, run by the first call only: later calls share its promise, whatever their
+ * config. A failed load is forgotten, so that a later `start` may retry it.
+ */
+function oncePerPage<T>(load: (config: VitrineConfig) => Promise<T>) {
+  let loading: Promise<T> | undefined;
+  return (config: VitrineConfig): Promise<T> => {
+    if (loading !== undefined) return loading;
+    const attempt = load(config);
+    loading = attempt;
+    attempt.catch(() => {
+      if (loading === attempt) loading = undefined;
     });
-    return wasm;
-  })();
-  coreModule = loading;
-  // A failed load may be retried by a later `start`.
-  loading.catch(() => {
-    if (coreModule === loading) coreModule = undefined;
-  });
-  return loading;
+    return attempt;
+  };
 }
+
+/** The core's glue, initialised with its wasm; once per page. */
+const loadCore = oncePerPage(async (config) => {
+  // The wasm is asked for now, beside the glue: the glue would ask for it only once it and
+  // its snippets had arrived, two round trips later. The glue awaits the response and
+  // compiles it as it streams in; a failed fetch is reported there, with the URL.
+  const wasmUrl = config.wasmUrl ?? defaultWasmUrl();
+  const wasmResponse = fetch(wasmUrl);
+  wasmResponse.catch(() => {});
+  const wasm = await import("./pkg/vitrine.js");
+  await wasm.default({ module_or_path: wasmResponse }).catch((e: unknown) => {
+    const why = asVitrineError(e).message;
+    const message = `wasmUrl: ${String(wasmUrl)} did not load (${why}), expected vitrine_bg.wasm`;
+    throw vitrineError("wasm_unavailable", message);
+  });
+  return wasm;
+});
 
 /** The model runtime's module, compiled off the main thread; once per page. */
-let rankerModule: Promise<typeof import("./pkg/vitrine_ranker.js")> | undefined;
-
-function loadRanker(config: VitrineConfig): Promise<typeof import("./pkg/vitrine_ranker.js")> {
-  rankerModule ??= (async () => {
-    const url = config.rankerUrl ?? defaultRankerUrl();
-    try {
-      const [runtime, module] = await Promise.all([
-        import("./pkg/vitrine_ranker.js"),
-        compileOffMainThread(url),
-      ]);
-      await runtime.default({ module_or_path: module });
-      mark("ranker-instantiated");
-      return runtime;
-    } catch (e) {
-      const why = asVitrineError(e).message;
-      const message = `rankerUrl: ${String(url)} did not load (${why}), `
-        + "expected vitrine_ranker_bg.wasm";
-      throw vitrineError("wasm_unavailable", message);
-    }
-  })();
-  // A failed load may be retried by a later `start`.
-  rankerModule.catch(() => (rankerModule = undefined));
-  return rankerModule;
-}
+const loadRanker = oncePerPage(async (config) => {
+  const url = config.rankerUrl ?? defaultRankerUrl();
+  try {
+    const [runtime, module] = await Promise.all([
+      import("./pkg/vitrine_ranker.js"),
+      compileOffMainThread(url),
+    ]);
+    await runtime.default({ module_or_path: module });
+    mark("ranker-instantiated");
+    return runtime;
+  } catch (e) {
+    const why = asVitrineError(e).message;
+    const message = `rankerUrl: ${String(url)} did not load (${why}), `
+      + "expected vitrine_ranker_bg.wasm";
+    throw vitrineError("wasm_unavailable", message);
+  }
+});
 
 /**
  * The wasm module at `url`, downloaded whole, then compiled. Not `compileStreaming`: Chromium

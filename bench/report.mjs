@@ -256,6 +256,7 @@ steps before the split were already in place (\`Cargo.toml\`: LTO, one codegen u
 | no \`{:?}\` of a thrown \`JsValue\`: described by its \`message\`, its text or its type (\`web::error::describe\`), so that wasm-bindgen's glue drops its printer of any JavaScript value (glue 9357 to 8823 B; wasm +39 B; one build each, wasm-bindgen, wasm-opt -O1, brotli 11) | 83.4 KiB | |
 | Talc instead of dlmalloc as the core's allocator (85480 to 83368 B, the same way; \`make bench\`: \`track()\`, flush, re-rank and memory unchanged) | 81.4 KiB | |
 | the ranker registers only the ONNX operators of a dense scorer (\`src/operators.rs\`: 14 of tract-onnx's 200; \`make sdk\` twice on one machine: 1292.0 KiB before, raw 7.67 to 6.47 MB) | | 1085.5 KiB |
+| the ranker links tract-nnef without its "patch" transform registration (\`scripts/patched-tract-nnef.mjs\`; wasm alone 1111239 to 706048 B brotli, raw 6.47 to 3.97 MB; \`make bench\`) | | 689.0 KiB |
 
 Before opt-level "z", the core's bytes went (twiggy, on an unstripped build): 37.5 % to
 functions of serde, serde_json and serde-wasm-bindgen, and 55 to 70 KB more of serde
@@ -274,25 +275,26 @@ with rustfft about 750 KB, NNEF serialisation 275 KB, recurrent layers 136 KB), 
 reached through tables of trait objects. Our model uses only Gemm and Relu, so the ranker
 now registers only the operators of a dense scorer (\`src/operators.rs\`) and refuses a model
 with any other, naming it; the builders it leaves out are what the linker could then drop.
-What remains of the ranker (twiggy, at "z", unstripped, 6.5 MB of code and data): tract-core
-1.8 MB, tract-linalg's kernels 0.75 MB, ndarray 0.63 MB, and about 0.9 MB that no model of
-ours runs: tract-nnef registers a model transform through the \`inventory\` crate, whose
-constructors the linker must keep, and that transform reaches NNEF's whole operator
-registry, its parser, and rustfft (0.64 MB) behind tract's FFT operator.
+After that, tract-nnef still registered a model transform ("patch") through the
+\`inventory\` crate, whose constructors the linker must keep, and that transform reached
+NNEF's whole operator registry, its parser, and rustfft behind tract's FFT operator, with
+every operator those name: 2.5 of the ranker's 6.5 MB. The ranker never asks tract for a
+transform by name, so \`make sdk\` builds it against a copy of tract-nnef (the lockfile's
+version, from cargo's own download) with that one registration removed
+(\`scripts/patched-tract-nnef.mjs\`); every other registration, tract-linalg's kernels among
+them, stays.
 
 What was tried and not kept: wasm-opt -Oz on a "z" core (brotli +5 %), tract-linalg at "z"
 (ranker 4.8 % smaller, scoring 60 % slower), \`panic = "abort"\` and building without
 simd128 (no change). opt-level "z" also made the core's own code slower: see the ranking
-rows above, and \`track()\`. wasm-opt buys about 1 % on either file. The two budgets need
+rows above, and \`track()\`. wasm-opt buys about 1 % on either file. The budgets needed
 code changes, not settings. For the core, float formatting, \`{:?}\` and \`HashMap\` are
 gone since; what is left is spread thin: generic instantiations (iterator adaptors,
 \`Vec\` from iterators, closures: about 30 % of the code),
 the bindings and their glue (\`vitrine.js\`, 9 KiB of brotli), and Vitrine's own readers
 and writers of each record; a store's bundler would also minify the glue and the wrapper
 (by rolldown, 9357 to 5823 B and 5532 to 2852 B of brotli). 80 KB is a fifth below today's
-start-up path. For the
-ranker, what is left is inside tract: the NNEF transform's constructor above, or
-tract-linalg at "z" (about 5 % of the ranker, for scoring 60 % slower).
+start-up path.
 
 ## Reproduce
 

@@ -39,13 +39,15 @@ WASM_PACK := wasm-pack build --target web --out-dir js/pkg --release --no-pack
 # offline tools) keep Cargo.toml's speed settings, hence flags here rather than there.
 WASM_SIZE := --config 'profile.release.opt-level="z"' \
 	--config 'profile.release.package."*".opt-level="z"'
-# The ranker links tract-nnef less its "patch" transform registration, which alone kept 2.5 MB
-# of NNEF code alive (scripts/patched-tract-nnef.mjs says why). Cargo writes the patch into
-# Cargo.lock, so the lockfile is put back afterwards, whether the build passed or not.
-RANKER_PATCH := --config 'patch.crates-io.tract-nnef.path="$(CURDIR)/target/patched/tract-nnef"'
+# The ranker links tract-core and tract-nnef less their registrations of named model
+# transforms, which kept 3.2 MB of code alive (scripts/patched-tract.mjs says why). Cargo
+# writes the patch into Cargo.lock, so the lockfile is put back afterwards, pass or fail.
+RANKER_PATCH := \
+	--config 'patch.crates-io.tract-core.path="$(CURDIR)/target/patched/tract-core"' \
+	--config 'patch.crates-io.tract-nnef.path="$(CURDIR)/target/patched/tract-nnef"'
 sdk: setup
 	$(WASM_PACK) --out-name vitrine -- --no-default-features $(WASM_SIZE)
-	node scripts/patched-tract-nnef.mjs
+	node scripts/patched-tract.mjs
 	cp Cargo.lock target/patched/Cargo.lock
 	$(WASM_PACK) --out-name vitrine_ranker -- --no-default-features --features ranker \
 		$(WASM_SIZE) $(RANKER_PATCH); status=$$?; cp target/patched/Cargo.lock Cargo.lock; \

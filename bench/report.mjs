@@ -256,7 +256,8 @@ steps before the split were already in place (\`Cargo.toml\`: LTO, one codegen u
 | no \`{:?}\` of a thrown \`JsValue\`: described by its \`message\`, its text or its type (\`web::error::describe\`), so that wasm-bindgen's glue drops its printer of any JavaScript value (glue 9357 to 8823 B; wasm +39 B; one build each, wasm-bindgen, wasm-opt -O1, brotli 11) | 83.4 KiB | |
 | Talc instead of dlmalloc as the core's allocator (85480 to 83368 B, the same way; \`make bench\`: \`track()\`, flush, re-rank and memory unchanged) | 81.4 KiB | |
 | the ranker registers only the ONNX operators of a dense scorer (\`src/operators.rs\`: 14 of tract-onnx's 200; \`make sdk\` twice on one machine: 1292.0 KiB before, raw 7.67 to 6.47 MB) | | 1085.5 KiB |
-| the ranker links tract-nnef without its "patch" transform registration (\`scripts/patched-tract-nnef.mjs\`; wasm alone 1111239 to 706048 B brotli, raw 6.47 to 3.97 MB; \`make bench\`) | | 689.0 KiB |
+| the ranker links tract-nnef without its "patch" transform registration (wasm-bindgen's output, one build each: 1111239 to 706048 B brotli, raw 6.47 to 3.97 MB; \`make bench\`) | | 689.0 KiB |
+| ... and tract-core without its twelve (\`scripts/patched-tract.mjs\`; raw 3.97 to 3.24 MB; \`make bench\`) | | 559.4 KiB |
 
 Before opt-level "z", the core's bytes went (twiggy, on an unstripped build): 37.5 % to
 functions of serde, serde_json and serde-wasm-bindgen, and 55 to 70 KB more of serde
@@ -275,14 +276,15 @@ with rustfft about 750 KB, NNEF serialisation 275 KB, recurrent layers 136 KB), 
 reached through tables of trait objects. Our model uses only Gemm and Relu, so the ranker
 now registers only the operators of a dense scorer (\`src/operators.rs\`) and refuses a model
 with any other, naming it; the builders it leaves out are what the linker could then drop.
-After that, tract-nnef still registered a model transform ("patch") through the
-\`inventory\` crate, whose constructors the linker must keep, and that transform reached
-NNEF's whole operator registry, its parser, and rustfft behind tract's FFT operator, with
-every operator those name: 2.5 of the ranker's 6.5 MB. The ranker never asks tract for a
-transform by name, so \`make sdk\` builds it against a copy of tract-nnef (the lockfile's
-version, from cargo's own download) with that one registration removed
-(\`scripts/patched-tract-nnef.mjs\`); every other registration, tract-linalg's kernels among
-them, stays.
+After that, tract-nnef and tract-core still registered named model transforms ("patch",
+"f32_to_f16", "batchify" and ten more) through the \`inventory\` crate, whose constructors the
+linker must keep, with all they reach: "patch" alone reached NNEF's whole operator registry,
+its parser, and rustfft behind tract's FFT operator, with every operator those name. That
+was 3.2 of the ranker's 6.5 MB. The ranker never asks tract for a transform by name, so
+\`make sdk\` builds it against copies of the two crates (the lockfile's versions, from cargo's
+own download) with those thirteen registrations removed (\`scripts/patched-tract.mjs\`, which
+fails if the count changes); every other registration, tract-linalg's kernels and tract's
+runtimes among them, stays.
 
 What was tried and not kept: wasm-opt -Oz on a "z" core (brotli +5 %), tract-linalg at "z"
 (ranker 4.8 % smaller, scoring 60 % slower), \`panic = "abort"\` and building without

@@ -10,6 +10,8 @@ ADDR ?= 127.0.0.1:8080
 .PHONY: help setup sdk demo test test-native test-wasm test-e2e test-model lint model measure eval
 .PHONY: test-package size docs inventory bench bench-deps bench-profile sdk-release
 .PHONY: segments load simulate
+# `sdk` swaps Cargo.lock while the ranker builds: no recipe may run beside another.
+.NOTPARALLEL:
 
 help:
 	@echo "make demo   build everything and serve the demo store on http://$(ADDR)"
@@ -41,7 +43,8 @@ WASM_SIZE := --config 'profile.release.opt-level="z"' \
 	--config 'profile.release.package."*".opt-level="z"'
 # The ranker links tract-core and tract-nnef less their registrations of named model
 # transforms, which kept 3.2 MB of code alive (scripts/patched-tract.mjs says why). Cargo
-# writes the patch into Cargo.lock, so the lockfile is put back afterwards, pass or fail.
+# writes the patch into Cargo.lock, so the lockfile is put back afterwards (pass, fail or
+# interrupt); no other cargo may run meanwhile, hence .NOTPARALLEL.
 RANKER_PATCH := \
 	--config 'patch.crates-io.tract-core.path="$(CURDIR)/target/patched/tract-core"' \
 	--config 'patch.crates-io.tract-nnef.path="$(CURDIR)/target/patched/tract-nnef"'
@@ -49,9 +52,9 @@ sdk: setup
 	$(WASM_PACK) --out-name vitrine -- --no-default-features $(WASM_SIZE)
 	node scripts/patched-tract.mjs
 	cp Cargo.lock target/patched/Cargo.lock
-	$(WASM_PACK) --out-name vitrine_ranker -- --no-default-features --features ranker \
-		$(WASM_SIZE) $(RANKER_PATCH); status=$$?; cp target/patched/Cargo.lock Cargo.lock; \
-		exit $$status
+	trap 'cp target/patched/Cargo.lock Cargo.lock' EXIT; \
+		$(WASM_PACK) --out-name vitrine_ranker -- --no-default-features --features ranker \
+		$(WASM_SIZE) $(RANKER_PATCH)
 	cd js && npm run build
 
 # The SDK as shipped and benchmarked: `make sdk`, then wasm-opt over the core (a minute the

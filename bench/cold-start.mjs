@@ -70,6 +70,13 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.l
 export async function coldStarts(browser, origin, loads) {
   const rows = [];
   let files = [];
+  // One load first, not counted: the first after the earlier parts of the bench was often
+  // the slowest by far (the server's first reads of each file, a new renderer process).
+  const warmUp = await browser.newContext();
+  const warmUpPage = await warmUp.newPage();
+  await warmUpPage.goto(`${origin}/`);
+  await warmUpPage.waitForSelector("[data-vitrine-widget][data-vitrine-state]", { timeout: 30_000 });
+  await warmUp.close();
   for (let i = 0; i < loads; i++) {
     const context = await browser.newContext();
     const page = await context.newPage();

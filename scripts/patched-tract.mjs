@@ -27,11 +27,11 @@ const repo = join(dirname(fileURLToPath(import.meta.url)), "..");
 const script = readFileSync(fileURLToPath(import.meta.url), "utf8");
 const scriptHash = createHash("sha256").update(script).digest("hex");
 
-const metadata = JSON.parse(execFileSync("cargo", ["metadata", "--format-version", "1", "--locked"], {
-  cwd: repo,
-  maxBuffer: 256 * 1024 * 1024,
-  encoding: "utf8",
-}));
+const metadata = JSON.parse(execFileSync(
+  "cargo",
+  ["metadata", "--format-version", "1", "--locked"],
+  { cwd: repo, maxBuffer: 256 * 1024 * 1024, encoding: "utf8" },
+));
 
 for (const [name, expected] of Object.entries(REGISTRATIONS)) {
   const registry = metadata.packages.filter((p) => p.name === name && p.source !== null);
@@ -60,8 +60,9 @@ for (const [name, expected] of Object.entries(REGISTRATIONS)) {
     removed += count;
     // The notice the Apache-2.0 licence asks of a changed file. What only the registrations
     // used is now unused; tract's own code stays as it was.
-    const notice = "// Changed by Vitrine's build (scripts/patched-tract.mjs): the registrations of\n"
-      + "// named model transforms are removed, so that the ranker's wasm links without them.\n"
+    const notice = "// Changed by Vitrine's build (scripts/patched-tract.mjs): the registrations\n"
+      + "// of named model transforms are removed, so that the ranker's wasm links without\n"
+      + "// them.\n"
       + "#![allow(dead_code, unused_imports)]\n";
     writeFileSync(file, notice + kept);
   }
@@ -72,6 +73,19 @@ for (const [name, expected] of Object.entries(REGISTRATIONS)) {
   }
   writeFileSync(stamp, from);
   console.log(`${name}: ${target} written from ${source}, ${removed} registrations removed`);
+}
+
+// No registration left in any tract crate the ranker links, whatever its shape: the two
+// patched copies, and the others as cargo fetched them.
+for (const pkg of metadata.packages.filter((p) => p.name.startsWith("tract-") && p.source)) {
+  const patched = join(repo, "target", "patched", pkg.name);
+  const dir = pkg.name in REGISTRATIONS ? patched : dirname(pkg.manifest_path);
+  for (const file of rustFiles(join(dir, "src"))) {
+    const lines = readFileSync(file, "utf8").split("\n");
+    lines.forEach((line, i) => {
+      if (isRegistration(line)) fail(`${file}:${i + 1} still registers a model transform`);
+    });
+  }
 }
 
 /**
@@ -88,10 +102,15 @@ function withoutRegistrations(text) {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
     const macro = /^register_(simple_)?model_transform!\(/.test(line);
-    const submit = line === "inventory::submit! {" && /^\s+ModelTransformFactory \{/.test(lines[i + 1] ?? "");
+    const submit = line === "inventory::submit! {"
+      && /^\s+ModelTransformFactory \{/.test(lines[i + 1] ?? "");
     if (!macro && !submit) {
       kept.push(line);
       continue;
+    }
+    // An attribute above it (`#[cfg(…)]`) would be left to fall on the next item.
+    if (/^\s*#\[/.test(kept.at(-1) ?? "")) {
+      fail(`an attribute precedes the registration at "${line}"`);
     }
     const ends = macro ? (l) => l.trimEnd().endsWith(");") : (l) => l === "}";
     while (i < lines.length && !ends(lines[i])) i++;
@@ -99,6 +118,17 @@ function withoutRegistrations(text) {
     count++;
   }
   return { kept: kept.join("\n"), count };
+}
+
+/**
+ * Whether `line` registers a named model transform: a call of either macro, or a
+ * `ModelTransformFactory` built as a value, except inside the macros' own definitions
+ * (`$crate::`-qualified) and the struct's.
+ */
+function isRegistration(line) {
+  if (line.includes("$crate::") || /\bstruct ModelTransformFactory\b/.test(line)) return false;
+  return /\bregister_(simple_)?model_transform!\s*\(/.test(line)
+    || /\bModelTransformFactory\s*\{/.test(line);
 }
 
 function rustFiles(dir) {

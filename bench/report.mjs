@@ -289,8 +289,14 @@ runtimes among them, stays.
 What was tried and not kept: wasm-opt -Oz on a "z" core (brotli +5 %), tract-linalg at "z"
 (ranker 4.8 % smaller, scoring 60 % slower), \`panic = "abort"\` and building without
 simd128 (no change). opt-level "z" also made the core's own code slower: see the ranking
-rows above, and \`track()\`. wasm-opt buys about 1 % on either file. The budgets needed
-code changes, not settings. For the core, float formatting, \`{:?}\` and \`HashMap\` are
+rows above, and \`track()\`. For the model's readiness, with the 3.2 MB ranker, against the
+build as shipped in cold loads interleaved one by one: \`compileStreaming\` (16 loads each:
+model ready 15 ms sooner, tracking 50 ms later, a 55 ms task), preparing the model in time
+slices of 8 ms instead of a stage per task (16 each: no change, a 65 ms task), and compiling
+the ranker only once tracking is ready (two runs of 12 and 16 each: no change beyond the
+noise); and in one \`make bench\` of the 4.0 MB ranker, skipping tract's \`optimize()\`
+(prepare 57 to 35 ms, scoring 100 rows 13 to 291 µs). wasm-opt buys about 1 % on either
+file. The budgets needed code changes, not settings. For the core, float formatting, \`{:?}\` and \`HashMap\` are
 gone since; what is left is spread thin: generic instantiations (iterator adaptors,
 \`Vec\` from iterators, closures: about 30 % of the code),
 the bindings and their glue (\`vitrine.js\`, 9 KiB of brotli), and Vitrine's own readers

@@ -26,6 +26,8 @@ const REGISTRATIONS = { "tract-core": 12, "tract-nnef": 1 };
 const repo = join(dirname(fileURLToPath(import.meta.url)), "..");
 const script = readFileSync(fileURLToPath(import.meta.url), "utf8");
 const scriptHash = createHash("sha256").update(script).digest("hex");
+/** Where the patched copy of the crate `name` is written; the Makefile's RANKER_PATCH too. */
+const patchedDir = (name) => join(repo, "target", "patched", name);
 
 const metadata = JSON.parse(execFileSync(
   "cargo",
@@ -39,7 +41,7 @@ for (const [name, expected] of Object.entries(REGISTRATIONS)) {
     fail(`expected one ${name} from the registry in Cargo.lock, found ${registry.length}`);
   }
   const source = dirname(registry[0].manifest_path);
-  const target = join(repo, "target", "patched", name);
+  const target = patchedDir(name);
   const stamp = join(target, ".vitrine-patched-from");
 
   // Copied again only when the source or this script changed: a fresh copy has fresh mtimes,
@@ -78,8 +80,7 @@ for (const [name, expected] of Object.entries(REGISTRATIONS)) {
 // No registration left in any tract crate the ranker links, whatever its shape: the two
 // patched copies, and the others as cargo fetched them.
 for (const pkg of metadata.packages.filter((p) => p.name.startsWith("tract-") && p.source)) {
-  const patched = join(repo, "target", "patched", pkg.name);
-  const dir = pkg.name in REGISTRATIONS ? patched : dirname(pkg.manifest_path);
+  const dir = pkg.name in REGISTRATIONS ? patchedDir(pkg.name) : dirname(pkg.manifest_path);
   for (const file of rustFiles(join(dir, "src"))) {
     const lines = readFileSync(file, "utf8").split("\n");
     lines.forEach((line, i) => {

@@ -180,7 +180,7 @@ async function runBench() {
   // The model runtime as the wrapper loads it: the rows below time it with the core around
   // it, and alone on the same rows as onnxruntime-web.
   const ranker = new Ranker(modelBytes);
-  while (!ranker.prepare());
+  while (!ranker.prepare(1));
 
   // The core the wrapper runs, used bare for the "features + model + blend" rows: its
   // `benchDecide` reads a widget once, then ranks it over and over without the DOM.

@@ -97,17 +97,27 @@ impl Scorer {
     /// # Errors
     /// As [`Scorer::advance`].
     pub fn prepare(&self) -> Result<()> {
-        let mut preparation = self.preparation();
+        let mut preparation = self.preparation(1);
         while !self.advance(&mut preparation)? {}
         Ok(())
     }
 
-    /// A preparation of the plan for the batch a short list needs, not yet started.
-    pub fn preparation(&self) -> Preparation {
+    /// A preparation of the plan that scores lists of `rows` candidates: not yet started, or
+    /// already done when that plan exists.
+    pub fn preparation(&self, rows: usize) -> Preparation {
+        let batch = self.batch_for(rows);
+        let planned = self.plans.borrow().iter().any(|(b, _)| *b == batch);
         Preparation {
-            batch: self.fixed_batch.unwrap_or(1),
-            stage: Stage::Parsed,
+            batch,
+            stage: if planned { Stage::Kept } else { Stage::Parsed },
         }
+    }
+
+    /// The batch of the plan that scores `rows` candidates at once (`rows` at most
+    /// [`LARGEST_PLAN`]; longer lists run in chunks).
+    fn batch_for(&self, rows: usize) -> usize {
+        self.fixed_batch
+            .unwrap_or_else(|| rows.clamp(1, LARGEST_PLAN).next_power_of_two())
     }
 
     /// Runs the next stage of `preparation`; true once its plan is kept, so that the first
@@ -177,9 +187,7 @@ impl Scorer {
         let mut scores = Vec::with_capacity(n);
         for rows in rows.chunks(chunk * FEATURE_COUNT) {
             let count = rows.len() / FEATURE_COUNT;
-            let batch = self
-                .fixed_batch
-                .unwrap_or_else(|| count.next_power_of_two());
+            let batch = self.batch_for(count);
             let chunk_scores = self.with_plan(batch, |state| run(state, batch, rows))?;
             scores.extend_from_slice(&chunk_scores[..count]);
         }
@@ -230,6 +238,13 @@ impl Scorer {
 pub struct Preparation {
     batch: usize,
     stage: Stage,
+}
+
+impl Preparation {
+    /// True once the plan is among the scorer's plans.
+    pub fn is_done(&self) -> bool {
+        matches!(self.stage, Stage::Kept)
+    }
 }
 
 enum Stage {

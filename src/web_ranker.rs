@@ -16,7 +16,8 @@ use crate::model::{self, Preparation, Scorer};
 #[wasm_bindgen]
 pub struct Ranker {
     scorer: Scorer,
-    preparation: Preparation,
+    /// The plan being made, if any: [`Ranker::prepare`] goes on with it until it is done.
+    preparation: Option<Preparation>,
 }
 
 #[wasm_bindgen]
@@ -28,23 +29,30 @@ impl Ranker {
         // Before the bytes are copied in: this module's memory is capped (`build.rs`).
         model::check_size(bytes.length() as usize).map_err(|e| to_js(&e))?;
         let scorer = Scorer::parse(&bytes.to_vec()).map_err(|e| to_js(&e))?;
-        let preparation = scorer.preparation();
         Ok(Ranker {
             scorer,
-            preparation,
+            preparation: None,
         })
     }
 
-    /// Runs the next stage of preparing the model for a short list (typing, decluttering,
-    /// optimizing, planning); returns true once it is ready, and throws like the constructor.
+    /// Runs the next stage of preparing the plan that scores lists of `rows` candidates
+    /// (typing, decluttering, optimizing, planning); returns true once it is ready, and
+    /// throws like the constructor. A preparation under way goes on whatever `rows` says;
+    /// once it is done, a call with another length starts that length's plan.
     ///
     /// One stage per call, each in its own task: on a cold page every stage runs tract code
     /// for the first time, which the browser compiles then, and all of them in one task made
     /// a task longer than 50 ms.
-    pub fn prepare(&mut self) -> Result<bool, JsValue> {
-        self.scorer
-            .advance(&mut self.preparation)
-            .map_err(|e| to_js(&e))
+    pub fn prepare(&mut self, rows: u32) -> Result<bool, JsValue> {
+        let under_way = self.preparation.take().filter(|p| !p.is_done());
+        let mut preparation = under_way.unwrap_or_else(|| self.scorer.preparation(rows as usize));
+        // A failed stage drops the preparation: the next call starts over, and fails the same.
+        let done = self
+            .scorer
+            .advance(&mut preparation)
+            .map_err(|e| to_js(&e))?;
+        self.preparation = Some(preparation);
+        Ok(done)
     }
 
     /// One score per row of `rows` (row-major, 13 features per candidate).

@@ -197,7 +197,7 @@ fn preparing_stage_by_stage_scores_as_from_onnx_does() {
         std::fs::read(format!("{}/models/ranker.onnx", env!("CARGO_MANIFEST_DIR"))).unwrap();
     let whole = Scorer::from_onnx(&bytes).unwrap();
     let staged = Scorer::parse(&bytes).unwrap();
-    let mut preparation = staged.preparation();
+    let mut preparation = staged.preparation(1);
     let mut stages = 1;
     while !staged.advance(&mut preparation).unwrap() {
         stages += 1;
@@ -215,6 +215,32 @@ fn preparing_stage_by_stage_scores_as_from_onnx_does() {
     }
 }
 
+/// The browser prepares the plan for the longest list on the page, so that ranking that list
+/// first makes no plan of its own: lists of 33 to 64 rows share the plan for 64.
+#[test]
+fn a_preparation_for_a_list_length_makes_the_plan_that_scores_it() {
+    let bytes =
+        std::fs::read(format!("{}/models/ranker.onnx", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let scorer = Scorer::parse(&bytes).unwrap();
+    let mut preparation = scorer.preparation(48);
+    while !scorer.advance(&mut preparation).unwrap() {}
+    assert!(scorer.preparation(33).is_done());
+    assert!(scorer.preparation(64).is_done());
+    assert!(
+        !scorer.preparation(65).is_done(),
+        "65 rows need the plan for 128"
+    );
+    assert!(
+        !scorer.preparation(1).is_done(),
+        "one row has a plan of its own"
+    );
+    let whole = Scorer::from_onnx(&bytes).unwrap();
+    assert_eq!(
+        scorer.score(&rows(48)).unwrap(),
+        whole.score(&rows(48)).unwrap()
+    );
+}
+
 /// The output shape needs a typed model: parsing accepts the model, a later stage refuses it.
 #[test]
 fn a_wrong_output_shape_is_refused_while_preparing() {
@@ -223,7 +249,7 @@ fn a_wrong_output_shape_is_refused_while_preparing() {
         env!("CARGO_MANIFEST_DIR")
     );
     let scorer = Scorer::parse(&std::fs::read(path).unwrap()).expect("parsing checks no shape");
-    let mut preparation = scorer.preparation();
+    let mut preparation = scorer.preparation(1);
     let mut refusal = || loop {
         match scorer.advance(&mut preparation) {
             Ok(done) => assert!(!done, "the preparation finished without refusing"),

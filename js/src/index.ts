@@ -21,8 +21,9 @@ import { RANKER_VERSION } from "./ranker-version.js";
 
 export { fromGa4, fromSegment } from "./migration.js";
 
-/** The attribute that makes an element a widget, and the one that says how it was served. */
+/** The attributes that make a widget and its items, and the one that says how it was served. */
 const WIDGET = "data-vitrine-widget";
+const ITEM = "data-vitrine-item";
 const STATE = "data-vitrine-state";
 
 /** Options for {@link start}. Every one is optional. */
@@ -487,10 +488,13 @@ async function loadModel(config: VitrineConfig, url: string): Promise<Ranker> {
   try {
     const ranker = new runtime.Ranker(bytes);
     mark("model-parsed");
-    // A stage per task: each runs tract code for the first time, which the browser compiles
-    // as it goes, and all of them in one task blocked the page for 50 to 90 ms.
+    // The plan for the longest list the page shows now, so that its first re-rank makes none
+    // (a plan for one row went unused on the demo's 48 items). A stage per task: each runs
+    // tract code for the first time, which the browser compiles as it goes, and all of them
+    // in one task blocked the page for 50 to 90 ms.
+    const rows = longestWidget();
     do await nextTask();
-    while (!ranker.prepare());
+    while (!ranker.prepare(rows));
     mark("model-prepared");
     return ranker;
   } catch (e) {
@@ -498,6 +502,15 @@ async function loadModel(config: VitrineConfig, url: string): Promise<Ranker> {
     const error = asVitrineError(e, "model_runtime");
     throw vitrineError(error.code, `modelUrl: ${url}: ${error.message}`);
   }
+}
+
+/** The item count of the page's longest widget (its children the core ranks), at least 1. */
+function longestWidget(): number {
+  let longest = 1;
+  for (const widget of document.querySelectorAll(`[${WIDGET}]`)) {
+    longest = Math.max(longest, widget.querySelectorAll(`:scope > [${ITEM}]`).length);
+  }
+  return longest;
 }
 
 /** The model's bytes from `modelUrl`. */

@@ -295,8 +295,15 @@ model ready 15 ms sooner, tracking 50 ms later, a 55 ms task), preparing the mod
 slices of 8 ms instead of a stage per task (16 each: no change, a 65 ms task), and compiling
 the ranker only once tracking is ready (two runs of 12 and 16 each: no change beyond the
 noise); and in one \`make bench\` of the 4.0 MB ranker, skipping tract's \`optimize()\`
-(prepare 57 to 35 ms, scoring 100 rows 13 to 291 µs). wasm-opt buys about 1 % on either
-file. The budgets needed code changes, not settings. For the core, float formatting, \`{:?}\` and \`HashMap\` are
+(prepare 57 to 35 ms, scoring 100 rows 13 to 291 µs). Since the ranker is asked for once
+the core is up (10 loads each, interleaved): the ranker at opt-level "s" (11,186 functions
+instead of 14,026; 673 KB of brotli) was ready 43 ms later; \\`compileStreaming\\` after the
+core gained nothing (218 vs 219 ms); skipping the declutter stage gained nothing, as
+\\`optimize()\\` runs the same rules; a \\`priority: "low"\\` fetch beside the core gave tracking
+91 ms against 67. A Chromium trace shows why preparing is slow: 3,668 of the ranker's
+functions are compiled on the main thread at their first call while the model is parsed
+and prepared, about 70 ms of those 80, and a page cannot ask for them earlier. wasm-opt
+buys about 1 % on either file. The budgets needed code changes, not settings. For the core, float formatting, \`{:?}\` and \`HashMap\` are
 gone since; what is left is spread thin: generic instantiations (iterator adaptors,
 \`Vec\` from iterators, closures: about 30 % of the code),
 the bindings and their glue (\`vitrine.js\`, 9 KiB of brotli), and Vitrine's own readers

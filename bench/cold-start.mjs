@@ -50,7 +50,8 @@ export function recordResponses(page) {
 
 /**
  * The marks `vitrine:<step>` the wrapper sets while it loads the model: the model file and
- * the ranker are fetched side by side, then the ranker's steps follow one another.
+ * the ranker are fetched side by side once the core is up, then the ranker's steps follow
+ * one another ("ranker-fetched" is its response's arrival: it compiles as it streams in).
  */
 const MODEL_STEPS = [
   "model-fetched",

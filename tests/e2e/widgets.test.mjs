@@ -146,3 +146,27 @@ test("a widget the shopper touched before the model was ready keeps the server o
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test("a model runtime served without application/wasm is compiled whole and ranks", async () => {
+  const context = await env.browser.newContext();
+  const page = await context.newPage();
+  const errors = watchConsole(page);
+  // Streaming compilation refuses any other type; many servers say octet-stream.
+  let served = 0;
+  await page.route("**/vitrine/pkg/vitrine_ranker_bg.wasm*", async (route) => {
+    const response = await route.fetch();
+    served += 1;
+    await route.fulfill({
+      response,
+      headers: { ...response.headers(), "content-type": "application/octet-stream" },
+    });
+  });
+  await page.goto(`${env.demo.origin}/`);
+  await page.waitForFunction(() => window.vitrine?.timings.firstRerank !== undefined);
+  assert.equal(served, 1);
+  assert.ok(await page.evaluate(() => window.vitrine.timings.modelReady !== undefined));
+  const widget = '[data-vitrine-widget="recommendations"]';
+  assert.equal(await page.getAttribute(widget, "data-vitrine-state"), "ranked");
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -75,6 +75,8 @@ demo: sdk
 
 lint: setup
 	$(CARGO) fmt --all --check
+	# The benchmark is not run by `make test`: check at least that its scripts parse.
+	for f in bench/*.mjs; do node --check "$$f" || exit 1; done
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) clippy --release --lib --tests --target wasm32-unknown-unknown -- -D warnings
 	$(CARGO) clippy --release --lib --target wasm32-unknown-unknown --no-default-features \

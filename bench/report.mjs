@@ -48,9 +48,14 @@ export function results(run) {
     tracking_ready_ms: cold.tracking_ready_ms,
     longest_task_ms: cold.longest_task_ms,
     long_tasks: cold.long_tasks,
+    loads_with_long_task: cold.loads_with_long_task,
+    longest_task_max_ms: cold.longest_task_max_ms,
     model_ready_ms: cold.model_ready_ms,
     model_steps_ms: cold.model_steps_ms,
     first_rerank_ms: cold.first_rerank_ms,
+    second_view_tracking_ready_ms: run.secondView.tracking_ready_ms,
+    second_view_model_ready_ms: run.secondView.model_ready_ms,
+    second_view_first_rerank_ms: run.secondView.first_rerank_ms,
     rerank_p95_us: keyed(bench.sizes, (n) => bench.decide[n].p95_us),
     ort_run_p95_us: keyed(bench.sizes, (n) => bench.ort[n].p95_us),
     rerank_end_to_end_p95_us: keyed(bench.sizes, (n) => bench.rerank[n].p95_us),
@@ -103,7 +108,7 @@ function goals(run) {
     model_ready_within_150_ms: cold.model_ready_ms <= 150,
     core_within_80_kb_brotli: brotliOf(sdk.core) <= 80_000,
     ranker_within_1_mb_brotli: brotliOf(sdk.ranker) <= 1_000_000,
-    no_long_task_over_50_ms: cold.longest_task_ms <= 50,
+    no_long_task_over_50_ms: cold.loads_with_long_task === 0,
   };
 }
 
@@ -179,6 +184,10 @@ export function table(run) {
       + `${cold.model_ready_ms.toFixed(1)} · first re-rank ${cold.first_rerank_ms.toFixed(1)}`
       + ` (start() itself at ${cold.started_ms.toFixed(0)} ms after navigation)`,
     `    the model's steps: ${modelSteps(cold.model_steps_ms)}`,
+    `  the same page viewed again in the same tab, median of ${run.secondView.loads}: tracking `
+      + `ready ${run.secondView.tracking_ready_ms.toFixed(1)} · model ready `
+      + `${run.secondView.model_ready_ms.toFixed(1)} · first re-rank `
+      + `${run.secondView.first_rerank_ms.toFixed(1)}`,
     "  issue 7 goals, reported and not asserted:",
     `    re-rank (a) of 100 within session.run of 100: ${verdict(r.vitrine_over_ort[100] <= 1)} `
       + `(${us(bench.decide[100].median_us)} vs ${us(bench.ort[100].median_us)} µs; `
@@ -188,9 +197,10 @@ export function table(run) {
     `    core ≤ 80 kB brotli: ${verdict(r.core_brotli_bytes <= 80_000)} `
       + `(${r.core_brotli_bytes} B); ranker ≤ 1.0 MB brotli: `
       + `${verdict(r.ranker_brotli_bytes <= 1_000_000)} (${r.ranker_brotli_bytes} B)`,
-    `    no long task over 50 ms: ${verdict(cold.longest_task_ms <= 50)} (longest `
-      + `${cold.longest_task_ms.toFixed(0)} ms, ${cold.long_tasks} long tasks per load; `
-      + "medians, whole page)",
+    `    no long task over 50 ms in any load: ${verdict(cold.loads_with_long_task === 0)} `
+      + `(${cold.loads_with_long_task} of ${cold.loads} loads had one, the longest `
+      + `${cold.longest_task_max_ms.toFixed(0)} ms; in the median load ${cold.long_tasks}, `
+      + `longest ${cold.longest_task_ms.toFixed(0)} ms; whole page, not attributed)`,
     `  track(): ${us(bench.track.median_us)} µs median, ${us(bench.track.p99_us)} µs p99 per `
       + `event (${bench.track.events} events in batches of ${bench.track.batch})`,
     ...trackingLines(run.tracking),
@@ -290,16 +300,16 @@ What was tried and not kept: wasm-opt -Oz on a "z" core (brotli +5 %), tract-lin
 (ranker 4.8 % smaller, scoring 60 % slower), \`panic = "abort"\` and building without
 simd128 (no change). opt-level "z" also made the core's own code slower: see the ranking
 rows above, and \`track()\`. For the model's readiness, with the 3.2 MB ranker, against the
-build as shipped in cold loads interleaved one by one: \`compileStreaming\` (16 loads each:
-model ready 15 ms sooner, tracking 50 ms later, a 55 ms task), preparing the model in time
+build as shipped in cold loads interleaved one by one: \`compileStreaming\` beside the core
+(16 loads each: model ready 15 ms sooner, tracking 50 ms later, a 55 ms task), preparing the model in time
 slices of 8 ms instead of a stage per task (16 each: no change, a 65 ms task), and compiling
 the ranker only once tracking is ready (two runs of 12 and 16 each: no change beyond the
 noise); and in one \`make bench\` of the 4.0 MB ranker, skipping tract's \`optimize()\`
 (prepare 57 to 35 ms, scoring 100 rows 13 to 291 µs). Since the ranker is asked for once
 the core is up (10 loads each, interleaved): the ranker at opt-level "s" (11,186 functions
-instead of 14,026; 673 KB of brotli) was ready 43 ms later; \\`compileStreaming\\` after the
-core gained nothing (218 vs 219 ms); skipping the declutter stage gained nothing, as
-\\`optimize()\\` runs the same rules; a \\`priority: "low"\\` fetch beside the core gave tracking
+instead of 14,026; 673 KB of brotli) was ready 43 ms later; \`compileStreaming\` after the
+core tied (218 vs 219 ms), and is kept for the page viewed again (81 vs 92 ms, 8 each); skipping the declutter stage gained nothing, as
+\`optimize()\` runs the same rules; a \`priority: "low"\` fetch beside the core gave tracking
 91 ms against 67. A Chromium trace shows why preparing is slow: 3,668 of the ranker's
 functions are compiled on the main thread at their first call while the model is parsed
 and prepared, about 70 ms of those 80, and a page cannot ask for them earlier. wasm-opt
@@ -364,10 +374,13 @@ in the browser they did not.
   contexts; \`handle.timings\` from \`start()\` to tracking ready and to model ready (the
   model's fetch, tract's parse and the contract check included). Medians. *The model's
   steps* are the wrapper's user-timing marks (\`vitrine:ranker-compiled\` and so on) in ms
-  after \`start()\`: the model file and the ranker's bytes fetched, the ranker compiled
-  (\`WebAssembly.compile\`, off the main thread) and instantiated, the model parsed, and
-  prepared (the last stage ends at model ready). Long tasks (\`PerformanceObserver\`, over
-  50 ms) are of the whole page, not attributed to Vitrine.
+  after \`start()\`: the model file fetched and the ranker's response arrived, the ranker
+  compiled (\`WebAssembly.compileStreaming\`, as it streams in) and instantiated, the model
+  parsed, and prepared (the last stage ends at model ready). Long tasks
+  (\`PerformanceObserver\`, over 50 ms) are of the whole page, not attributed to Vitrine.
+  *Viewed again*: in ${run.secondView.loads} more fresh contexts, the page loaded twice in
+  one tab, timed on the second load, which finds its files in the HTTP cache and the
+  browser's compiled code: a shopper's next page, not issue 7's cold start.
 - **Bytes**: every response of the first cold load, raw, gzip level 9 and brotli quality 11
   (node's zlib). The demo serves them uncompressed. \`core_brotli_bytes\` in the JSON is the
   start-up path (wrapper, the core's glue and snippets, \`vitrine_bg.wasm\`), and

@@ -64,11 +64,23 @@ const MODEL_STEPS = [
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-/** Navigates `page` to the demo home page; Vitrine's timings once a widget is settled. */
+/**
+ * Navigates `page` to the demo home page; once a widget is settled, Vitrine's milestones in
+ * ms since its `start()`, and `started` itself in ms since navigation.
+ */
 async function loadHome(page, origin) {
   await page.goto(`${origin}/`);
   await page.waitForSelector("[data-vitrine-widget][data-vitrine-state]", { timeout: 30_000 });
-  return page.evaluate(() => window.vitrine.timings);
+  const t = await page.evaluate(() => window.vitrine.timings);
+  if (t.trackingReady === undefined || t.modelReady === undefined) {
+    throw new Error(`Vitrine did not get ready: ${JSON.stringify(t)}`);
+  }
+  return {
+    started: t.started,
+    trackingReady: t.trackingReady - t.started,
+    modelReady: t.modelReady - t.started,
+    firstRerank: t.firstRerank - t.started,
+  };
 }
 
 /**
@@ -83,20 +95,16 @@ export async function secondViews(browser, origin, loads) {
     const context = await browser.newContext();
     const page = await context.newPage();
     await loadHome(page, origin);
-    const t = await loadHome(page, origin);
+    rows.push(await loadHome(page, origin));
     await context.close();
-    if (t.trackingReady === undefined || t.modelReady === undefined) {
-      throw new Error(`second view ${i}: Vitrine did not get ready: ${JSON.stringify(t)}`);
-    }
-    rows.push({
-      trackingReady: t.trackingReady - t.started,
-      modelReady: t.modelReady - t.started,
-      firstRerank: t.firstRerank - t.started,
-    });
   }
+  return { loads: rows.length, ...readiness(rows) };
+}
+
+/** Medians of the milestones of `rows` (as `loadHome` returns them). */
+function readiness(rows) {
   const of = (key) => median(rows.map((r) => r[key]));
   return {
-    loads,
     tracking_ready_ms: of("trackingReady"),
     model_ready_ms: of("modelReady"),
     first_rerank_ms: of("firstRerank"),
@@ -136,14 +144,8 @@ export async function coldStarts(browser, origin, loads) {
     // Let a last task finish and be reported before reading the list.
     await page.waitForTimeout(200);
     const longTasks = await page.evaluate(() => window.benchLongTasks);
-    if (t.trackingReady === undefined || t.modelReady === undefined) {
-      throw new Error(`cold start ${i}: Vitrine did not get ready: ${JSON.stringify(t)}`);
-    }
     rows.push({
-      trackingReady: t.trackingReady - t.started,
-      modelReady: t.modelReady - t.started,
-      firstRerank: t.firstRerank - t.started,
-      started: t.started,
+      ...t,
       longestTask: Math.max(0, ...longTasks),
       longTasks: longTasks.length,
       ...Object.fromEntries(MODEL_STEPS.map((name) => [name, steps[name] - t.started])),
@@ -154,9 +156,7 @@ export async function coldStarts(browser, origin, loads) {
   const of = (key) => median(rows.map((r) => r[key]));
   return {
     loads,
-    tracking_ready_ms: of("trackingReady"),
-    model_ready_ms: of("modelReady"),
-    first_rerank_ms: of("firstRerank"),
+    ...readiness(rows),
     started_ms: of("started"),
     longest_task_ms: of("longestTask"),
     long_tasks: of("longTasks"),

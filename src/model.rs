@@ -106,11 +106,19 @@ impl Scorer {
     /// already done when that plan exists.
     pub fn preparation(&self, rows: usize) -> Preparation {
         let batch = self.batch_for(rows);
-        let planned = self.plans.borrow().iter().any(|(b, _)| *b == batch);
         Preparation {
             batch,
-            stage: if planned { Stage::Kept } else { Stage::Parsed },
+            stage: if self.has_plan(batch) {
+                Stage::Kept
+            } else {
+                Stage::Parsed
+            },
         }
+    }
+
+    /// Whether the plan for exactly `batch` rows is among the scorer's plans.
+    fn has_plan(&self, batch: usize) -> bool {
+        self.plans.borrow().iter().any(|(b, _)| *b == batch)
     }
 
     /// The batch of the plan that scores `rows` candidates at once (`rows` at most
@@ -134,15 +142,14 @@ impl Scorer {
         let stage = std::mem::replace(&mut preparation.stage, Stage::Parsed);
         preparation.stage = match self.next_stage(stage, batch)? {
             Stage::Planned(state) => {
-                let mut plans = self.plans.borrow_mut();
-                if !plans.iter().any(|(b, _)| *b == batch) {
-                    plans.push((batch, state));
+                if !self.has_plan(batch) {
+                    self.plans.borrow_mut().push((batch, state));
                 }
                 Stage::Kept
             }
             stage => stage,
         };
-        Ok(matches!(preparation.stage, Stage::Kept))
+        Ok(preparation.is_done())
     }
 
     /// The stage after `stage`, in making the plan for exactly `batch` rows.

@@ -189,7 +189,7 @@ async function runBench() {
       errors.push(`vitrine (${prefix}): ${e.message}`),
     );
     // As the wrapper does it: the ranker module scores, the core calls it.
-    if (withModel) core.useScorer((rows) => ranker.score(rows));
+    if (withModel) core.useScorer((rows, scores) => ranker.scoreInto(rows, scores));
     for (const event of trackingEvents(products).slice(0, 40)) core.track(event);
     return core;
   };
@@ -234,7 +234,9 @@ async function runBench() {
     const features = tiled(goldenRows, n);
     const input = new ort.Tensor("float32", features, [n, features.length / n]);
     ortRun[n] = await measure(() => session.run({ features: input }));
-    tractRun[n] = await measure(() => ranker.score(features));
+    // As the core calls it: the scores written into an array that outlives the call.
+    const scores = new Float32Array(n);
+    tractRun[n] = await measure(() => ranker.scoreInto(features, scores));
     plainJs[n] = await measure(() => forward(features, n));
 
     const ortScores = (await session.run({ features: input })).score.data;

@@ -161,7 +161,7 @@ export function table(run) {
     row("Vitrine rerank(container) (b) **", (n) => cell(bench.rerank[n])),
     row("  the same, rule only (no model)", (n) => cell(bench.rerankRule[n])),
     row("onnxruntime-web session.run", (n) => cell(bench.ort[n])),
-    row("tract alone: ranker.score ***", (n) => cell(bench.tract[n])),
+    row("tract alone: ranker.scoreInto ***", (n) => cell(bench.tract[n])),
     row("plain-JS forward pass", (n) => cell(bench.plainJs[n])),
     row("ratio (a) / onnxruntime-web", (n) => ratio(r.vitrine_over_ort[n])),
     row("ratio (b) / onnxruntime-web", (n) => ratio(r.vitrine_end_to_end_over_ort[n])),
@@ -353,9 +353,10 @@ in the browser they did not.
   difference between the two is the model's share.
 - **onnxruntime-web session.run**: the awaited \`session.run\` on \`models/ranker.onnx\` with a
   ready [N, 13] tensor; no feature work, no DOM.
-- **tract alone**: \`Ranker.score\` of the ranker wasm, the model runtime the rows above
+- **tract alone**: \`Ranker.scoreInto\` of the ranker wasm, the model runtime the rows above
   call, on the same rows as \`session.run\`: the copy of the rows into its memory, tract's
-  plan for the batch and the copy of the scores out. This is the model's own cost, runtime
+  plan for the batch and the copy of the scores out, into an array made once, as the core
+  passes it. This is the model's own cost, runtime
   against runtime; (a) adds the features, the blend and the policy to it.
 - **plain-JS forward pass**: \`bench/forward.mjs\` on the same rows, with the weights read
   from the same \`.onnx\` by \`bench/onnx-model.mjs\`.

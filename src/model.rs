@@ -179,6 +179,16 @@ impl Scorer {
     /// [`Error::InvalidField`] when `rows` is not a whole number of rows, and
     /// [`Error::ModelRuntime`] when the model fails or returns the wrong number of scores.
     pub fn score(&self, rows: &[f32]) -> Result<Vec<f32>> {
+        let mut scores = vec![0.0; rows.len() / FEATURE_COUNT];
+        self.score_into(rows, &mut scores)?;
+        Ok(scores)
+    }
+
+    /// Like [`Scorer::score`], into `scores`, which must hold one score per row.
+    ///
+    /// # Errors
+    /// As [`Scorer::score`], and [`Error::InvalidField`] when `scores` is not one per row.
+    pub fn score_into(&self, rows: &[f32], scores: &mut [f32]) -> Result<()> {
         if !rows.len().is_multiple_of(FEATURE_COUNT) {
             return Err(Error::invalid(
                 "features",
@@ -187,18 +197,25 @@ impl Scorer {
             ));
         }
         let n = rows.len() / FEATURE_COUNT;
+        if scores.len() != n {
+            return Err(Error::invalid(
+                "scores",
+                "one place per row",
+                format!("{} places for {n} rows", scores.len()),
+            ));
+        }
         let chunk = match self.fixed_batch {
             Some(k) => k,
             None => n.clamp(1, LARGEST_PLAN),
         };
-        let mut scores = Vec::with_capacity(n);
-        for rows in rows.chunks(chunk * FEATURE_COUNT) {
-            let count = rows.len() / FEATURE_COUNT;
-            let batch = self.batch_for(count);
-            let chunk_scores = self.with_plan(batch, |state| run(state, batch, rows))?;
-            scores.extend_from_slice(&chunk_scores[..count]);
+        for (rows, scores) in rows
+            .chunks(chunk * FEATURE_COUNT)
+            .zip(scores.chunks_mut(chunk))
+        {
+            let batch = self.batch_for(scores.len());
+            self.with_plan(batch, |state| run(state, batch, rows, scores))?;
         }
-        Ok(scores)
+        Ok(())
     }
 
     /// Calls `f` with the run state of the plan for exactly `batch` rows, made on first use.
@@ -275,27 +292,29 @@ fn unprepared(e: impl std::fmt::Display) -> Error {
     Error::ModelRuntime(format!("cannot prepare the model: {e:#}"))
 }
 
-/// One run of a plan for `batch` rows on `rows` (at most `batch` of them; zeros pad the rest).
-fn run(state: &mut TypedSimpleState, batch: usize, rows: &[f32]) -> Result<Vec<f32>> {
-    let mut padded = vec![0.0; batch * FEATURE_COUNT];
-    padded[..rows.len()].copy_from_slice(rows);
-    let input = tract_ndarray::Array2::from_shape_vec((batch, FEATURE_COUNT), padded)
-        .map_err(runtime)?
-        .into_tensor();
+/// One run of a plan for `batch` rows on `rows` (at most `batch` of them; zeros pad the rest),
+/// with a score per row of `rows` written into `scores`.
+fn run(state: &mut TypedSimpleState, batch: usize, rows: &[f32], scores: &mut [f32]) -> Result<()> {
+    let mut input = Tensor::zero::<f32>(&[batch, FEATURE_COUNT]).map_err(runtime)?;
+    input
+        .try_as_plain_ram_mut()
+        .and_then(|mut plain| {
+            plain
+                .as_slice_mut::<f32>()
+                .map(|slice| slice[..rows.len()].copy_from_slice(rows))
+        })
+        .map_err(runtime)?;
     let outputs = state.run(tvec!(input.into())).map_err(runtime)?;
-    let scores: Vec<f32> = outputs[0]
-        .to_plain_array_view::<f32>()
-        .map_err(runtime)?
-        .iter()
-        .copied()
-        .collect();
-    if scores.len() != batch {
+    let plain = outputs[0].try_as_plain_ram().map_err(runtime)?;
+    let computed = plain.as_slice::<f32>().map_err(runtime)?;
+    if computed.len() != batch {
         return Err(Error::ModelRuntime(format!(
             "the model returned {} scores for {batch} candidates",
-            scores.len()
+            computed.len()
         )));
     }
-    Ok(scores)
+    scores.copy_from_slice(&computed[..scores.len()]);
+    Ok(())
 }
 
 /// The declared input shape must be `[batch, FEATURE_COUNT]`; returns the batch when the

@@ -4,8 +4,8 @@
 //! The SDK ships as two wasm files built from this crate. The core (no `model` feature) holds
 //! tracking, the profile, sync and re-ranking, and starts the page; this one holds the model
 //! runtime, is loaded after tracking is ready, and is cached by the browser. The npm wrapper
-//! hands [`Ranker::score`] to the core (`useScorer`), so rows and scores cross as one
-//! `Float32Array` each way.
+//! hands [`Ranker::score_into`] to the core (`useScorer`), so rows and scores cross as views
+//! on the core's memory, copied into and out of this one's.
 
 use wasm_bindgen::prelude::*;
 
@@ -58,6 +58,17 @@ impl Ranker {
     /// One score per row of `rows` (row-major, 13 features per candidate).
     pub fn score(&self, rows: &[f32]) -> Result<Vec<f32>, JsValue> {
         self.scorer.score(rows).map_err(|e| to_js(&e))
+    }
+
+    /// Like [`Ranker::score`], but writes the scores into `scores`, which must hold one per
+    /// row, and returns how many it wrote: how the core calls it, with no new `Float32Array`
+    /// per call.
+    #[wasm_bindgen(js_name = scoreInto)]
+    pub fn score_into(&self, rows: &[f32], scores: &mut [f32]) -> Result<u32, JsValue> {
+        self.scorer
+            .score_into(rows, scores)
+            .map(|()| scores.len() as u32)
+            .map_err(|e| to_js(&e))
     }
 }
 

@@ -190,6 +190,29 @@ fn the_shipped_model_takes_any_candidate_count_up_to_1000() {
     assert_eq!(scorer.score(&[]).unwrap(), Vec::<f32>::new());
 }
 
+/// `score_into` is how the browser's core calls the ranker: into its own array, which must
+/// hold one score per row; lists longer than the largest plan run in chunks.
+#[test]
+fn scores_into_a_slice_of_one_place_per_row() {
+    let path = format!("{}/models/ranker.onnx", env!("CARGO_MANIFEST_DIR"));
+    let scorer = Scorer::from_onnx(&std::fs::read(path).unwrap()).unwrap();
+    let input = rows(2500);
+    let mut scores = vec![f32::NAN; 2500];
+    scorer.score_into(&input, &mut scores).unwrap();
+    assert_eq!(scores, scorer.score(&input).unwrap());
+    let prefix = scorer.score(&input[..1024 * FEATURE_COUNT]).unwrap();
+    assert_eq!(
+        scores[..1024],
+        prefix[..],
+        "the first chunk is the largest plan"
+    );
+
+    let mut short = vec![0.0; 2];
+    let error = scorer.score_into(&rows(3), &mut short).unwrap_err();
+    assert!(error.to_string().contains("`scores`"), "{error}");
+    assert!(error.to_string().contains("2 places for 3 rows"), "{error}");
+}
+
 /// The browser prepares a model a stage per task; the stages together are `from_onnx`.
 #[test]
 fn preparing_stage_by_stage_scores_as_from_onnx_does() {

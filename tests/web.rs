@@ -623,10 +623,10 @@ fn opt_in_waits_for_a_grant_and_a_revoke_is_stored() {
     assert!(storage.get_item("test-consent.consent").unwrap().is_none());
 }
 
-/// A JavaScript function of `rows` (a `Float32Array` of 13 features per item), as the npm
-/// wrapper hands the ranker module's `score` to the core.
+/// A JavaScript function of `rows` (a `Float32Array` of 13 features per item) and `scores`
+/// (one place per item), as the npm wrapper hands the ranker module's `scoreInto` to the core.
 fn js_scorer(body: &str) -> js_sys::Function {
-    js_sys::Function::new_with_args("rows", body)
+    js_sys::Function::new_with_args("rows, scores", body)
 }
 
 #[wasm_bindgen_test]
@@ -634,20 +634,66 @@ fn a_javascript_scorer_ranks_and_a_broken_one_leaves_the_server_order() {
     let vitrine = start("test-js-scorer");
     // Scores that rise with the server position: the last item comes first.
     vitrine.use_scorer(js_scorer(
-        "return Float32Array.from({ length: rows.length / 13 }, (_, i) => 10 * i);",
+        "scores.set(scores.map((_, i) => 10 * i)); return scores.length;",
     ));
     assert!(vitrine.has_model());
     let container = widget(&ITEMS);
     vitrine.rerank(&container).unwrap();
     assert_eq!(displayed_ids(&container)[0], "5");
 
-    vitrine.use_scorer(js_scorer("return new Float32Array(1);"));
+    vitrine.use_scorer(js_scorer("scores[0] = 1; return 1;"));
     let again = widget(&ITEMS);
     let error = vitrine.rerank(&again).unwrap_err();
     assert_kept_server_order(&again, &error, "model_runtime", "1 scores for 5");
+
+    vitrine.use_scorer(js_scorer("return Float32Array.from(scores);"));
+    let silent = widget(&ITEMS);
+    let error = vitrine.rerank(&silent).unwrap_err();
+    assert_kept_server_order(&silent, &error, "model_runtime", "did not report");
     vitrine.erase();
     container.remove();
     again.remove();
+    silent.remove();
+}
+
+/// The core hands the scorer views on its own memory. A scorer that makes that memory grow
+/// (here directly; in a page, by calling back into the core) finds them emptied, and is
+/// called again on copies: its scores still count.
+#[wasm_bindgen_test]
+fn a_scorer_that_grows_the_cores_memory_is_called_again_on_copies() {
+    let vitrine = start("test-grow");
+    let make = js_sys::Function::new_with_args(
+        "memory",
+        "const calls = []; \
+         const score = (rows, scores) => { \
+           calls.push(scores.length); \
+           if (calls.length === 1) memory.grow(1); \
+           scores.set(scores.map((_, i) => 10 * i)); return rows.length / 13; }; \
+         score.calls = calls; return score;",
+    );
+    let scorer: js_sys::Function = make
+        .call1(&JsValue::NULL, &wasm_bindgen::memory())
+        .unwrap()
+        .unchecked_into();
+    vitrine.use_scorer(scorer.clone());
+    let container = widget(&ITEMS);
+    vitrine.rerank(&container).unwrap();
+    assert_eq!(
+        displayed_ids(&container)[0],
+        "5",
+        "the second call's scores"
+    );
+    let calls = js_sys::Reflect::get(&scorer, &"calls".into()).unwrap();
+    // The first call found its arrays emptied (writing to one threw): nothing arrived.
+    assert_eq!(
+        js_sys::JSON::stringify(&calls)
+            .unwrap()
+            .as_string()
+            .unwrap(),
+        "[5,5]"
+    );
+    vitrine.erase();
+    container.remove();
 }
 
 /// Whatever a scorer throws, the error names it: an `Error`'s message, a thrown string, or

@@ -456,7 +456,9 @@ async function loadModelAndRerank(
       log?.("no modelUrl: widgets are ranked by the rule");
     } else {
       const ranker = await model;
-      core.useScorer((rows: Float32Array) => ranker.score(rows));
+      core.useScorer((rows: Float32Array, scores: Float32Array) =>
+        ranker.scoreInto(rows, scores),
+      );
       timings.modelReady = now();
       log?.(`model ready ${(timings.modelReady - timings.started).toFixed(1)} ms after start`);
       // Loading the model and ranking the page are two tasks, not one long one.

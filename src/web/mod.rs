@@ -108,9 +108,10 @@ impl Vitrine {
         }
     }
 
-    /// Ranks with `score`, the ranker module's scoring function (`Float32Array` of rows of
-    /// 13 features in, one score per row out), instead of the rule: how the npm wrapper hands
-    /// the lazily loaded ranker to the core, which carries no model runtime of its own.
+    /// Ranks with `score` instead of the rule: the ranker module's `scoreInto`, which reads
+    /// a `Float32Array` of rows of 13 features, writes one score per row into the second
+    /// `Float32Array` and returns how many it wrote. This is how the npm wrapper hands the
+    /// lazily loaded ranker to the core, which carries no model runtime of its own.
     #[wasm_bindgen(js_name = useScorer)]
     pub fn use_scorer(&self, score: js_sys::Function) {
         self.engine.state.borrow_mut().scorer = Some(Scorer::Js(score));

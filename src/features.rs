@@ -7,7 +7,7 @@
 
 use crate::affinity::AffinityTable;
 use crate::event::{top_category, Product};
-use crate::profile::{price_band, Profile};
+use crate::profile::{price_band, Profile, RecentItem};
 
 /// The version of the feature contract; the model carries it in its ONNX metadata.
 pub const FEATURE_VERSION: u32 = 1;
@@ -77,16 +77,16 @@ pub fn extract(profile: &Profile, candidates: &[Candidate], now_ms: f64) -> Vec<
     let top_categories = shares(&profile.top_categories, now, half_life);
     let brands = shares(&profile.brands, now, half_life);
     let price_bands = shares(&profile.price_bands, now, half_life);
-    let recent_items = ByLabel::new(profile.recent.iter().map(|r| (r.id.as_str(), r)).collect());
-    let cart = ByLabel::new(profile.cart.iter().map(|id| (id.as_str(), ())).collect());
+    let known = known_items(profile);
 
-    let mut rows = Vec::with_capacity(candidates.len() * FEATURE_COUNT);
-    for candidate in candidates {
+    let mut rows = vec![0.0; candidates.len() * FEATURE_COUNT];
+    for (candidate, out) in candidates.iter().zip(rows.chunks_exact_mut(FEATURE_COUNT)) {
         let product = &candidate.product;
         let position = f64::from(candidate.server_position);
         let category = product.category.as_deref();
         let brand = product.brand.as_deref();
-        let recent = recent_items.get(&product.id).copied();
+        let known = known.get(&product.id);
+        let recent = known.and_then(|k| k.recent);
         let share = |table: &ByLabel<'_, f64>, label: Option<&str>| {
             label.and_then(|l| table.get(l)).copied().unwrap_or(0.0)
         };
@@ -103,7 +103,7 @@ pub fn extract(profile: &Profile, candidates: &[Candidate], now_ms: f64) -> Vec<
             (-(now - r.last_seen_ms).max(0.0) / RECENCY_SCALE_MS).exp()
         });
         let viewed_count = recent.map_or(0.0, |r| f64::from(r.views).ln_1p());
-        let in_cart = flag(cart.get(&product.id).is_some());
+        let in_cart = flag(known.is_some_and(|k| k.in_cart));
         let same_category = flag(matches!((last, category),
             (Some(l), Some(c)) if l.category.as_deref() == Some(c)));
         let same_brand = flag(matches!((last, brand),
@@ -124,14 +124,47 @@ pub fn extract(profile: &Profile, candidates: &[Candidate], now_ms: f64) -> Vec<
             same_brand,
             strength,
         ];
-        // Checked after the narrowing: a finite f64 can still overflow f32.
-        rows.extend(
-            row.iter()
-                .map(|&v| v as f32)
-                .map(|v| if v.is_finite() { v } else { 0.0 }),
-        );
+        for (slot, value) in out.iter_mut().zip(row) {
+            // Checked after the narrowing: a finite f64 can still overflow f32.
+            let value = value as f32;
+            *slot = if value.is_finite() { value } else { 0.0 };
+        }
     }
     rows
+}
+
+/// What the profile knows of one product id: the recent item, and whether it is in the cart.
+#[derive(Clone, Copy)]
+struct Known<'a> {
+    recent: Option<&'a RecentItem>,
+    in_cart: bool,
+}
+
+/// The recent items and the cart by product id, in one table: one lookup per candidate
+/// answers both. Of two recent entries with one id, the first (the latest) counts.
+fn known_items(profile: &Profile) -> ByLabel<'_, Known<'_>> {
+    let mut known = ByLabel::with_room_for(profile.recent.len() + profile.cart.len());
+    for item in &profile.recent {
+        known.insert_or_update(
+            &item.id,
+            Known {
+                recent: Some(item),
+                in_cart: false,
+            },
+            |_| {},
+        );
+    }
+    for id in &profile.cart {
+        known.insert_or_update(
+            id,
+            Known {
+                recent: None,
+                in_cart: true,
+            },
+            |k| k.in_cart = true,
+        );
+    }
+    known
 }
 
 /// An affinity table's shares as of `now`: each label's weight decayed and divided by the
@@ -159,23 +192,37 @@ struct ByLabel<'a, T> {
 
 impl<'a, T> ByLabel<'a, T> {
     fn new(entries: Vec<(&'a str, T)>) -> Self {
-        let capacity = (2 * entries.len()).next_power_of_two();
-        let mut slots: Vec<Option<(&'a str, T)>> = (0..capacity).map(|_| None).collect();
+        let mut table = ByLabel::with_room_for(entries.len());
         for (label, value) in entries {
-            let mut at = label_hash(label) & (capacity - 1);
-            loop {
-                match &slots[at] {
-                    None => {
-                        slots[at] = Some((label, value));
-                        break;
-                    }
-                    // Of two equal labels the one listed first stays, as a scan finds.
-                    Some((held, _)) if *held == label => break,
-                    Some(_) => at = (at + 1) & (capacity - 1),
+            // Of two equal labels the one listed first stays, as a scan finds.
+            table.insert_or_update(label, value, |_| {});
+        }
+        table
+    }
+
+    /// An empty table that `labels` distinct labels leave at most half full.
+    fn with_room_for(labels: usize) -> Self {
+        let capacity = (2 * labels).next_power_of_two();
+        ByLabel {
+            slots: (0..capacity).map(|_| None).collect(),
+        }
+    }
+
+    /// Puts `value` under `label`, or, when the label is already there, calls `update` on
+    /// the value it holds. Only as many labels as the table has room for may be inserted.
+    fn insert_or_update(&mut self, label: &'a str, value: T, update: impl FnOnce(&mut T)) {
+        let mask = self.slots.len() - 1;
+        let mut at = label_hash(label) & mask;
+        loop {
+            match &mut self.slots[at] {
+                None => {
+                    self.slots[at] = Some((label, value));
+                    return;
                 }
+                Some((held, value)) if *held == label => return update(value),
+                Some(_) => at = (at + 1) & mask,
             }
         }
-        ByLabel { slots }
     }
 
     fn get(&self, label: &str) -> Option<&T> {
@@ -313,6 +360,57 @@ mod tests {
         assert_eq!(seen[index::SAME_CATEGORY_AS_LAST], 1.0);
         assert_eq!(other[index::CATEGORY_SHARE], 0.0);
         assert!(other[index::PRICE_DISTANCE] > 1.0);
+    }
+
+    #[test]
+    fn the_cart_and_the_recent_items_are_read_together() {
+        let mut profile = Profile::default();
+        let viewed_and_carted = product("1", "a.b", "c", 5.0);
+        let carted = product("2", "a.b", "c", 5.0);
+        let viewed = product("3", "a.b", "c", 5.0);
+        let events = [
+            Event::ProductViewed {
+                product: viewed_and_carted.clone(),
+            },
+            Event::AddedToCart {
+                product: viewed_and_carted.clone(),
+                quantity: 1,
+            },
+            Event::AddedToCart {
+                product: carted.clone(),
+                quantity: 1,
+            },
+            Event::ProductViewed {
+                product: viewed.clone(),
+            },
+        ];
+        for (i, event) in events.iter().enumerate() {
+            profile.apply(event, 1000.0 * i as f64);
+        }
+        let in_recent = |id: &str| profile.recent.iter().any(|r| r.id == id);
+        let candidates: Vec<Candidate> = [
+            viewed_and_carted,
+            carted,
+            viewed,
+            product("4", "a", "c", 1.0),
+        ]
+        .into_iter()
+        .enumerate()
+        .map(|(i, product)| Candidate {
+            product,
+            server_position: i as u32,
+        })
+        .collect();
+        let rows = extract(&profile, &candidates, 5000.0);
+        let feature = |item: usize, at: usize| rows[item * FEATURE_COUNT + at];
+        assert_eq!(feature(0, index::IN_CART), 1.0);
+        assert!(feature(0, index::VIEWED_RECENCY) > 0.9);
+        assert_eq!(feature(1, index::IN_CART), 1.0);
+        assert_eq!(feature(1, index::VIEWED_RECENCY) > 0.0, in_recent("2"));
+        assert_eq!(feature(2, index::IN_CART), 0.0);
+        assert!(feature(2, index::VIEWED_RECENCY) > 0.9);
+        assert_eq!(feature(3, index::IN_CART), 0.0);
+        assert_eq!(feature(3, index::VIEWED_RECENCY), 0.0);
     }
 
     #[test]

@@ -375,18 +375,31 @@ test("both wasm modules cap their memory: 16 MiB the core, 64 MiB the model runt
   assert.equal(declaredMemoryMaximum(join(pkg, "vitrine_ranker_bg.wasm")), 64 << 20);
 });
 
+/** Bytes of brotli at quality 11, as `make bench` and `js/scripts/size.mjs` count them. */
+const brotli = (bytes) => {
+  const params = {
+    [constants.BROTLI_PARAM_QUALITY]: 11,
+    [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length,
+  };
+  return brotliCompressSync(bytes, { params }).length;
+};
+
+// Not issue 7's budget of 80 KB, which the start-up path does not meet yet (BENCHMARKS.md),
+// but a ceiling a little above today's size: one `{}` of an `f64` in a message brings Rust's
+// float formatting back, 8 KB, and nothing else would notice.
+test("the core wasm and its glue stay within 96 kB of brotli", () => {
+  const pkg = join(site.dir, "vitrine", "dist", "pkg");
+  const bytes =
+    brotli(readFileSync(join(pkg, "vitrine_bg.wasm"))) +
+    brotli(readFileSync(join(pkg, "vitrine.js")));
+  assert.ok(bytes <= 96_000, `the core is ${bytes} bytes of brotli`);
+});
+
 // Issue 7's budget for the model runtime. Linked with tract's registrations of named model
 // transforms it was 1.11 MB; `make sdk` links it without them (scripts/patched-tract.mjs),
 // and the texts of two of them, one from each patched crate, show whether it did.
 test("the packed model runtime is within 1.0 MB of brotli, without tract's transforms", () => {
   const pkg = join(site.dir, "vitrine", "dist", "pkg");
-  const brotli = (bytes) => {
-    const params = {
-      [constants.BROTLI_PARAM_QUALITY]: 11,
-      [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length,
-    };
-    return brotliCompressSync(bytes, { params }).length;
-  };
   const wasm = readFileSync(join(pkg, "vitrine_ranker_bg.wasm"));
   const bytes = brotli(wasm) + brotli(readFileSync(join(pkg, "vitrine_ranker.js")));
   assert.ok(bytes <= 1_000_000, `the ranker is ${bytes} bytes of brotli`);

@@ -12,6 +12,21 @@ use wasm_bindgen::prelude::*;
 use crate::error::Error;
 use crate::model::{self, Preparation, Scorer};
 
+extern "C" {
+    /// The module's static constructors (tract's registrations through `inventory`), which
+    /// the linker synthesizes.
+    fn __wasm_call_ctors();
+}
+
+/// Runs the static constructors once, as the module is instantiated. A module that never
+/// calls them itself is linked as a "command", with a call to them at the top of every
+/// export: each `scoreInto` ran every registration again (`inventory` ignores repeats).
+#[wasm_bindgen(start)]
+fn construct() {
+    // SAFETY: called once, before any other export, by wasm-bindgen's start hook.
+    unsafe { __wasm_call_ctors() }
+}
+
 /// A model loaded and checked against the feature contract.
 #[wasm_bindgen]
 pub struct Ranker {

@@ -328,13 +328,19 @@ the core now hands the ranker views on its own memory, and the ranker writes the
 into the second view (\`Ranker.scoreInto\`). The features now look up the cart and the
 recent items in one table, and read a price's band from its exponent instead of a
 \`log2\`. Interleaved in one page, three runs of each build: the model path went from
-47 to 53 µs to 39 to 40, and the rule path from 27 to 31 µs to 24 to 26. About 60 % of
-what is left is the core: the feature rows take half of that (six label lookups and two
-\`ln_1p\` per candidate), and the blend's sort and vectors take the rest. The ranker's
-14 µs go mostly to tract's run of the plan, around a matrix kernel of 2 to 3 µs. Tried
-and not kept: sorting the blended scores as integer keys (\`sort_unstable\` on \`u128\`),
-1.3 µs faster for 1.2 KB more of the core's brotli; and the core at opt-level "s" or 3,
-which made the rule path 20 % or 30 % faster for 4.8 KB or 13.6 KB more brotli.
+47 to 53 µs to 39 to 40, and the rule path from 27 to 31 µs to 24 to 26. Then the profile
+showed \`__wasm_call_ctors\` in the ranker on every call: a module that never calls its
+static constructors itself is linked as a "command", and the linker puts a call to them
+at the top of every export, so each \`scoreInto\` ran all of tract's \`inventory\`
+registrations again. The ranker now runs them once, from its start hook: the model path
+went from 40 to 41 µs to 35.5 to 36 (three runs each, the rule path unchanged). About two
+thirds of what is left is the core: the feature rows take half of that (six label lookups
+and two \`ln_1p\` per candidate), and the blend's sort and vectors take the rest. The
+ranker's 8 to 14 µs go mostly to tract's run of the plan, around a matrix kernel of 2 to
+3 µs. Tried and not kept: sorting the blended scores as integer keys (\`sort_unstable\` on
+\`u128\`), 1.3 µs faster for 1.2 KB more of the core's brotli; the core at opt-level "s"
+or 3, which made the rule path 20 % or 30 % faster for 4.8 KB or 13.6 KB more brotli; and
+hashing a label's last bytes as one word instead of a byte at a time (as slow or slower).
 
 ## Reproduce
 

@@ -77,7 +77,7 @@ pub fn extract(profile: &Profile, candidates: &[Candidate], now_ms: f64) -> Vec<
     let top_categories = shares(&profile.top_categories, now, half_life);
     let brands = shares(&profile.brands, now, half_life);
     let price_bands = shares(&profile.price_bands, now, half_life);
-    let known = known_items(profile);
+    let by_id = known_items(profile);
 
     let mut rows = vec![0.0; candidates.len() * FEATURE_COUNT];
     for (candidate, out) in candidates.iter().zip(rows.chunks_exact_mut(FEATURE_COUNT)) {
@@ -85,7 +85,7 @@ pub fn extract(profile: &Profile, candidates: &[Candidate], now_ms: f64) -> Vec<
         let position = f64::from(candidate.server_position);
         let category = product.category.as_deref();
         let brand = product.brand.as_deref();
-        let known = known.get(&product.id);
+        let known = by_id.get(&product.id);
         let recent = known.and_then(|k| k.recent);
         let share = |table: &ByLabel<'_, f64>, label: Option<&str>| {
             label.and_then(|l| table.get(l)).copied().unwrap_or(0.0)
@@ -219,7 +219,7 @@ impl<'a, T> ByLabel<'a, T> {
                     self.slots[at] = Some((label, value));
                     return;
                 }
-                Some((held, value)) if *held == label => return update(value),
+                Some((held, held_value)) if *held == label => return update(held_value),
                 Some(_) => at = (at + 1) & mask,
             }
         }

@@ -375,6 +375,92 @@ test("both wasm modules cap their memory: 16 MiB the core, 64 MiB the model runt
   assert.equal(declaredMemoryMaximum(join(pkg, "vitrine_ranker_bg.wasm")), 64 << 20);
 });
 
+/**
+ * For each function, how many of the wasm file's exported functions begin by calling it.
+ * wasm-ld puts a call to the static constructors at the top of every export of a module
+ * that never calls them itself: then one function begins most exports.
+ */
+function callsThatBeginExports(file) {
+  const bytes = readFileSync(file);
+  let at = 8; // past the magic number and the version
+  const leb = () => {
+    let value = 0;
+    for (let shift = 0; ; shift += 7) {
+      const byte = bytes[at++];
+      value += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) return value;
+    }
+  };
+  const skipName = () => {
+    const length = leb();
+    at += length;
+  };
+  let importedFunctions = 0;
+  const exported = [];
+  const callees = new Map();
+  while (at < bytes.length) {
+    const id = bytes[at++];
+    const end = leb() + at;
+    if (id === 2) {
+      for (let count = leb(); count > 0; count--) {
+        skipName();
+        skipName();
+        const kind = bytes[at++];
+        if (kind === 0) {
+          leb();
+          importedFunctions++;
+        } else if (kind === 1 || kind === 2) {
+          if (kind === 1) at++; // the table's element type
+          const flags = leb();
+          leb();
+          if (flags & 1) leb();
+        } else if (kind === 3) {
+          at += 2;
+        } else {
+          assert.fail(`import kind ${kind} in ${file}`);
+        }
+      }
+    } else if (id === 7) {
+      for (let count = leb(); count > 0; count--) {
+        skipName();
+        const kind = bytes[at++];
+        const index = leb();
+        if (kind === 0) exported.push(index);
+      }
+    } else if (id === 10) {
+      const count = leb();
+      for (let i = 0; i < count; i++) {
+        const bodyEnd = leb() + at;
+        if (exported.includes(i + importedFunctions)) {
+          for (let locals = leb(); locals > 0; locals--) {
+            leb();
+            at++; // Rust's locals are of one-byte value types
+          }
+          if (bytes[at++] === 0x10) {
+            const callee = leb();
+            callees.set(callee, (callees.get(callee) ?? 0) + 1);
+          }
+        }
+        at = bodyEnd;
+      }
+    }
+    at = end;
+  }
+  assert.ok(exported.length > 5, `${file} exports ${exported.length} functions`);
+  return callees;
+}
+
+// The model runtime calls its static constructors once, from its start hook. Without that,
+// every call ran all of tract's registrations again: a re-rank of 100 took 12 % longer.
+test("no function begins more than one export of either module: constructors run once", () => {
+  const pkg = join(site.dir, "vitrine", "dist", "pkg");
+  for (const file of ["vitrine_bg.wasm", "vitrine_ranker_bg.wasm"]) {
+    for (const [callee, exports] of callsThatBeginExports(join(pkg, file))) {
+      assert.ok(exports <= 1, `${file}: function ${callee} begins ${exports} exports`);
+    }
+  }
+});
+
 /** Bytes of brotli at quality 11, as `make bench` and `js/scripts/size.mjs` count them. */
 const brotli = (bytes) => {
   const params = {

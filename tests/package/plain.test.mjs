@@ -343,28 +343,41 @@ test("an attribute too long for wasm memory is refused by length; Vitrine goes o
   });
 });
 
+/** A reader of a wasm file's bytes, from its first section on. */
+function wasmReader(file) {
+  const bytes = readFileSync(file);
+  const reader = {
+    at: 8, // past the magic number and the version
+    get done() {
+      return reader.at >= bytes.length;
+    },
+    byte: () => bytes[reader.at++],
+    /** An unsigned LEB128 number. */
+    leb: () => {
+      let value = 0;
+      for (let shift = 0; ; shift += 7) {
+        const byte = bytes[reader.at++];
+        value += (byte & 0x7f) * 2 ** shift;
+        if (byte < 0x80) return value;
+      }
+    },
+  };
+  return reader;
+}
+
 /** The maximum of the memory a wasm file defines, in bytes; `undefined` when it has none. */
 function declaredMemoryMaximum(file) {
-  const bytes = readFileSync(file);
-  let at = 8; // past the magic number and the version
-  const leb = () => {
-    let value = 0;
-    for (let shift = 0; ; shift += 7) {
-      const byte = bytes[at++];
-      value += (byte & 0x7f) * 2 ** shift;
-      if (byte < 0x80) return value;
-    }
-  };
-  while (at < bytes.length) {
-    const id = bytes[at++];
-    const size = leb();
+  const wasm = wasmReader(file);
+  while (!wasm.done) {
+    const id = wasm.byte();
+    const size = wasm.leb();
     if (id === 5) {
-      assert.equal(leb(), 1, "one memory");
-      const hasMaximum = bytes[at++] & 1;
-      leb(); // the minimum
-      return hasMaximum ? leb() * 65536 : undefined;
+      assert.equal(wasm.leb(), 1, "one memory");
+      const hasMaximum = wasm.byte() & 1;
+      wasm.leb(); // the minimum
+      return hasMaximum ? wasm.leb() * 65536 : undefined;
     }
-    at += size;
+    wasm.at += size;
   }
   assert.fail(`${file} defines no memory`);
 }
@@ -381,70 +394,61 @@ test("both wasm modules cap their memory: 16 MiB the core, 64 MiB the model runt
  * that never calls them itself: then one function begins most exports.
  */
 function callsThatBeginExports(file) {
-  const bytes = readFileSync(file);
-  let at = 8; // past the magic number and the version
-  const leb = () => {
-    let value = 0;
-    for (let shift = 0; ; shift += 7) {
-      const byte = bytes[at++];
-      value += (byte & 0x7f) * 2 ** shift;
-      if (byte < 0x80) return value;
-    }
-  };
+  const wasm = wasmReader(file);
   const skipName = () => {
-    const length = leb();
-    at += length;
+    const length = wasm.leb();
+    wasm.at += length;
   };
   let importedFunctions = 0;
   const exported = [];
   const callees = new Map();
-  while (at < bytes.length) {
-    const id = bytes[at++];
-    const end = leb() + at;
+  while (!wasm.done) {
+    const id = wasm.byte();
+    const end = wasm.leb() + wasm.at;
     if (id === 2) {
-      for (let count = leb(); count > 0; count--) {
+      for (let count = wasm.leb(); count > 0; count--) {
         skipName();
         skipName();
-        const kind = bytes[at++];
+        const kind = wasm.byte();
         if (kind === 0) {
-          leb();
+          wasm.leb();
           importedFunctions++;
         } else if (kind === 1 || kind === 2) {
-          if (kind === 1) at++; // the table's element type
-          const flags = leb();
-          leb();
-          if (flags & 1) leb();
+          if (kind === 1) wasm.byte(); // the table's element type
+          const flags = wasm.leb();
+          wasm.leb();
+          if (flags & 1) wasm.leb();
         } else if (kind === 3) {
-          at += 2;
+          wasm.at += 2;
         } else {
           assert.fail(`import kind ${kind} in ${file}`);
         }
       }
     } else if (id === 7) {
-      for (let count = leb(); count > 0; count--) {
+      for (let count = wasm.leb(); count > 0; count--) {
         skipName();
-        const kind = bytes[at++];
-        const index = leb();
+        const kind = wasm.byte();
+        const index = wasm.leb();
         if (kind === 0) exported.push(index);
       }
     } else if (id === 10) {
-      const count = leb();
+      const count = wasm.leb();
       for (let i = 0; i < count; i++) {
-        const bodyEnd = leb() + at;
+        const bodyEnd = wasm.leb() + wasm.at;
         if (exported.includes(i + importedFunctions)) {
-          for (let locals = leb(); locals > 0; locals--) {
-            leb();
-            at++; // Rust's locals are of one-byte value types
+          for (let locals = wasm.leb(); locals > 0; locals--) {
+            wasm.leb();
+            wasm.byte(); // Rust's locals are of one-byte value types
           }
-          if (bytes[at++] === 0x10) {
-            const callee = leb();
+          if (wasm.byte() === 0x10) {
+            const callee = wasm.leb();
             callees.set(callee, (callees.get(callee) ?? 0) + 1);
           }
         }
-        at = bodyEnd;
+        wasm.at = bodyEnd;
       }
     }
-    at = end;
+    wasm.at = end;
   }
   assert.ok(exported.length > 5, `${file} exports ${exported.length} functions`);
   return callees;

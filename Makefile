@@ -58,10 +58,10 @@ sdk: setup
 	cd js && npm run build
 
 # The SDK as shipped and benchmarked: `make sdk`, then wasm-opt over the core (a minute the
-# first time; cached by input hash in target/wasm-opt), then the package again.
+# first time; cached by input hash in target/wasm-opt), then the package's copy of js/pkg again.
 sdk-release: sdk bench-deps
 	node scripts/wasm-opt.mjs
-	cd js && node scripts/copy-pkg.mjs
+	cd js && node scripts/copy-pkg.mjs && node scripts/minify.mjs dist/pkg
 
 # npm's own node_modules/.package-lock.json never equals the lockfile: keep a copy instead.
 bench-deps:

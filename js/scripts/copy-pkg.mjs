@@ -24,7 +24,8 @@ const ranker = readFileSync(join(to, "vitrine_ranker_bg.wasm"));
 const hash = createHash("sha256").update(ranker).digest("hex").slice(0, 16);
 const version = join(root, "dist", "ranker-version.js");
 const compiled = readFileSync(version, "utf8");
-const written = compiled.replace(/(RANKER_VERSION = )"[^"]*"/, `$1${JSON.stringify(hash)}`);
+// tsc writes `RANKER_VERSION = "…"`; once minified (scripts/minify.mjs), `RANKER_VERSION="…"`.
+const written = compiled.replace(/(RANKER_VERSION ?= ?)"[^"]*"/, `$1${JSON.stringify(hash)}`);
 if (!written.includes(hash)) {
   console.error("dist/ranker-version.js: no RANKER_VERSION to fill in");
   process.exit(1);

@@ -783,3 +783,68 @@ fn a_value_holding_the_batch_separator_is_read_one_by_one_and_refused_by_name() 
     vitrine.erase();
     container.remove();
 }
+
+/// How many times the profile saw product `id`, viewed or clicked.
+fn views_of(vitrine: &Vitrine, id: &str) -> f64 {
+    let profile = vitrine.profile().unwrap();
+    let recent = js_sys::Reflect::get(&profile, &"recent".into()).unwrap();
+    js_sys::Array::from(&recent)
+        .iter()
+        .find(|item| js_sys::Reflect::get(item, &"id".into()).unwrap() == id)
+        .map_or(0.0, |item| {
+            js_sys::Reflect::get(&item, &"views".into())
+                .unwrap()
+                .as_f64()
+                .unwrap()
+        })
+}
+
+#[wasm_bindgen_test]
+fn open_captures_nothing_until_begin_and_a_second_begin_installs_nothing() {
+    let document = web_sys::window().unwrap().document().unwrap();
+    let product_page: web_sys::HtmlElement =
+        document.create_element("div").unwrap().unchecked_into();
+    product_page
+        .set_attribute("data-vitrine-item", "p-begin")
+        .unwrap();
+    product_page
+        .set_attribute("data-vitrine-detail", "")
+        .unwrap();
+    product_page
+        .set_attribute("data-vitrine-category", "garden.tools")
+        .unwrap();
+    document
+        .body()
+        .unwrap()
+        .append_child(&product_page)
+        .unwrap();
+    let config = || js_sys::JSON::parse(r#"{"storagePrefix":"test-begin","holdout":0}"#).unwrap();
+
+    let mut vitrine = Vitrine::open(config(), None).unwrap();
+    product_page.click();
+    assert_eq!(views_of(&vitrine, "p-begin"), 0.0, "open alone captured");
+    vitrine.begin();
+    assert_eq!(
+        views_of(&vitrine, "p-begin"),
+        1.0,
+        "begin scans the product page"
+    );
+    vitrine.begin();
+    product_page.click();
+    // One click listener: the second `begin` installed no other.
+    assert_eq!(views_of(&vitrine, "p-begin"), 2.0);
+    vitrine.erase();
+    vitrine.stop();
+
+    let mut stopped = Vitrine::open(config(), None).unwrap();
+    stopped.stop();
+    stopped.begin();
+    product_page.click();
+    assert_eq!(
+        views_of(&stopped, "p-begin"),
+        0.0,
+        "begin after stop captured"
+    );
+    stopped.erase();
+    product_page.remove();
+}

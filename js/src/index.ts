@@ -391,13 +391,15 @@ export async function start(config: VitrineConfig = {}): Promise<VitrineHandle> 
     for (const key of CORE_OPTIONS) {
       if (config[key] !== undefined) options[key] = config[key];
     }
-    // Compiling the core's last bytes and instantiating it is one task, constructing it (the
-    // first call of most of its functions, which the browser compiles then) another. As one
-    // they made a task over 50 ms in 8 of 15 cold loads with the main thread slowed 2.5
-    // times (CDP CPU throttling); split, construction alone did in 2 of 25 (57 ms at most),
-    // and tracking was ready no later.
+    // Three tasks: compiling the core's last bytes and instantiating it; `open` (the options
+    // and the stored records); `begin` (capture, the page's first scan, sync). The first call
+    // of most of the core's functions is in the last two, and the browser compiles each
+    // then. As one task they were over 50 ms in 8 of 15 cold loads with the main thread
+    // slowed 2.5 times (CDP CPU throttling); tracking is ready no later for the split.
     await nextTask();
-    core = new wasm.Vitrine(options, (e: unknown) => report(asVitrineError(e)));
+    core = wasm.Vitrine.open(options, (e: unknown) => report(asVitrineError(e)));
+    await nextTask();
+    core.begin();
   } catch (e) {
     const error = asVitrineError(e, "wasm_unavailable");
     report(error);

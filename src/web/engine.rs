@@ -573,6 +573,11 @@ impl Engine {
         batch.filter(|b| state.outbox.holds(&b.batch_id))
     }
 
+    /// Whether [`Engine::stop`] ran.
+    pub fn is_stopped(&self) -> bool {
+        self.stopped.get()
+    }
+
     /// Stops timers and further tracking, after one last write.
     pub fn stop(&self) {
         if self.stopped.replace(true) {

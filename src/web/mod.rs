@@ -55,29 +55,53 @@ pub struct Vitrine {
     capture: Option<Capture>,
     tabs: Option<Tabs>,
     lead: Option<SyncLead>,
+    /// Whether [`Vitrine::begin`] ran: it installs everything once.
+    begun: bool,
 }
 
 #[wasm_bindgen]
 impl Vitrine {
     /// Starts tracking: loads the stored profile, installs DOM capture, starts sync.
     /// `onError` receives every error that no call returns (storage, sync, capture).
+    /// The same as [`Vitrine::open`] then [`Vitrine::begin`].
     #[wasm_bindgen(constructor)]
     pub fn new(config: JsValue, on_error: Option<js_sys::Function>) -> Result<Vitrine, JsValue> {
+        let mut vitrine = Vitrine::open(config, on_error)?;
+        vitrine.begin();
+        Ok(vitrine)
+    }
+
+    /// The first half of starting: checks the options and loads the stored records. Nothing
+    /// is captured, synced or heard from other tabs until [`Vitrine::begin`]. The wrapper
+    /// calls the two in separate tasks: most of the core's functions run for the first time
+    /// here, and the browser compiles each then, so that one call was the page's longest task.
+    pub fn open(config: JsValue, on_error: Option<js_sys::Function>) -> Result<Vitrine, JsValue> {
         let config = Config::from_js(&config).map_err(|e| to_js(&e))?;
         let engine = Engine::start(config, Reporter::new(on_error));
-        let capture = capture::install(&engine);
-        if engine.config.auto_capture {
-            capture.iter().for_each(Capture::scan);
-        }
-        let lead = leader::claim(&engine);
-        engine.start_sync();
-        let tabs = tabs::listen(&engine);
         Ok(Vitrine {
             engine,
-            capture,
-            tabs,
-            lead,
+            capture: None,
+            tabs: None,
+            lead: None,
+            begun: false,
         })
+    }
+
+    /// The second half of starting: installs DOM capture and scans the page, claims the sync
+    /// lead, starts sync and listens to other tabs. Once: later calls, and calls after
+    /// [`Vitrine::stop`], do nothing.
+    pub fn begin(&mut self) {
+        if std::mem::replace(&mut self.begun, true) || self.engine.is_stopped() {
+            return;
+        }
+        let engine = &self.engine;
+        self.capture = capture::install(engine);
+        if engine.config.auto_capture {
+            self.capture.iter().for_each(Capture::scan);
+        }
+        self.lead = leader::claim(engine);
+        engine.start_sync();
+        self.tabs = tabs::listen(engine);
     }
 
     /// Records one event given as a plain object, such as

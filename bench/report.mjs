@@ -338,7 +338,8 @@ noise); and in one \`make bench\` of the 4.0 MB ranker, skipping tract's \`optim
 (prepare 57 to 35 ms, scoring 100 rows 13 to 291 µs). Since the ranker is asked for once
 the core is up (10 loads each, interleaved): the ranker at opt-level "s" (11,186 functions
 instead of 14,026; 673 KB of brotli) was ready 43 ms later; \`compileStreaming\` after the
-core tied (218 vs 219 ms), and is kept for the page viewed again (81 vs 92 ms, 8 each); skipping the declutter stage gained nothing, as
+core tied (218 vs 219 ms), and was kept for the page viewed again (81 vs 92 ms, 8 each)
+until the long tasks below; skipping the declutter stage gained nothing, as
 \`optimize()\` runs the same rules; a \`priority: "low"\` fetch beside the core gave tracking
 91 ms against 67. A Chromium trace shows why preparing is slow: 3,668 of the ranker's
 functions are compiled on the main thread at their first call while the model is parsed
@@ -351,6 +352,29 @@ package's JavaScript is minified (\`js/scripts/minify.mjs\`, terser, with source
 wrapper, the core's glue and its snippets went from 14,398 to 9,829 B of brotli, and the
 ranker's glue from 3,093 to 1,827 B (one build, brotli 11). The start-up path is still
 above 80 KB, and so is the core's wasm alone.
+
+Long tasks with the main thread slowed 2.5× (cold loads interleaved build by build, 15
+each). Starting the core was one task (the last of its compiling, instantiating and
+constructing it), over 50 ms in 8 of 15 loads. It is now three: instantiating,
+\`Vitrine.open\` (the options and the stored records) and \`begin\` (capture, the first scan,
+sync). Against the core constructed in one task after instantiating, construction made a
+long task in 6 of 15 loads, and open and begin in none; tracking was ready no later (126
+against 128 ms). Construction is slow because most of the core's functions run for the
+first time in it, and the browser compiles each then: in a CPU profile of \`new Vitrine\`,
+\`Config::from_js\` took 6.5 ms and \`Engine::start\` 6.0 of 23, mostly that. What is still
+over 50 ms at 2.5× was the ranker. Chromium decodes a streamed module's chunks on the main
+thread (two calls of 30 and 15 ms in one task at 3×), so the ranker is now compiled whole
+(\`WebAssembly.compile\`), which decodes off the main thread: at 2×, no load had a long task
+against 5 of 15 streamed, and unslowed on a slow day none against 4 of 90. The model was
+ready as soon on a cold start (means of four runs of 20 to 30 loads each: 174 against 173
+ms; single runs differed by up to 27 ms either way), and 9 ms later on the page viewed
+again (54 against 45 ms), which streaming let the browser serve from its code cache.
+Re-chunking the stream through a \`ReadableStream\` with a yield every 256 or 512 KB made
+the model 56 or 11 ms later and kept the long tasks. The stages of preparing the model
+take, at 1×, 12 to 22 ms to parse, then 15 to type, 10 to declutter, 17 to optimize and 2 to
+plan: at 2.5× the longest of them is near 50 ms. Playwright's selector engine was one of the long tasks: it is a script
+parsed on the page's main thread when \`waitForSelector\` first runs, 64 ms at 2.5×, so the
+cold starts now wait inside the page.
 
 Where a re-rank (a) of 100 goes, from a Chromium CPU profile of \`benchDecide\` on builds
 that keep their function names. A quarter of the model path was the new \`Float32Array\`
@@ -428,7 +452,7 @@ in the browser they did not.
   model's fetch, tract's parse and the contract check included). Medians. *The model's
   steps* are the wrapper's user-timing marks (\`vitrine:ranker-compiled\` and so on) in ms
   after \`start()\`: the model file fetched and the ranker's response arrived, the ranker
-  compiled (\`WebAssembly.compileStreaming\`, as it streams in) and instantiated, the model
+  compiled (\`WebAssembly.compile\`, once downloaded) and instantiated, the model
   parsed, and prepared (the last stage ends at model ready). Long tasks
   (\`PerformanceObserver\`, over 50 ms) are of the whole page, not attributed to Vitrine.
   Each load is awaited inside the page (\`handle.ready\`), not with Playwright's selectors,

@@ -592,23 +592,20 @@ const loadRanker = oncePerPage(async (config) => {
 });
 
 /**
- * The wasm module at `url`, compiled as it streams in, so that the browser may keep its
- * compiled code for the next page. Streaming used to come second: Chromium decodes a streamed
- * module's chunks on the main thread, and beside the core that made tracking ready 50 ms
- * later with a 55 ms task. Now that the ranker comes after the core, streaming and
- * downloading whole tie on a cold start (227 vs 225 ms, 12 loads each, interleaved), and on
- * a second page view in the same tab streaming is ready sooner (81 vs 92 ms, 8 each).
- * A server that does not say `application/wasm` gets the bytes compiled whole, which is all
- * `compileStreaming` would refuse.
+ * The wasm module at `url`, compiled from its downloaded bytes, off the main thread, whatever
+ * type the server says. Not as it streams in: Chromium decodes a streamed module's chunks on
+ * the main thread, and for the ranker's 3.2 MB that was the page's longest task, over 50 ms
+ * in 5 of 15 cold loads with the main thread slowed 2 times, and in 4 of 90 unslowed on a
+ * slow day. Compiled whole, no load had that task, and the model was ready as soon on a cold
+ * start (174 against 173 ms, the mean of four runs of 20 to 30 loads each, interleaved).
+ * Streaming let the browser keep the compiled code for the next page, where the model is
+ * now ready about 9 ms later (54 against 45 ms, 12 loads each).
  */
 async function compileRanker(url: string | URL): Promise<WebAssembly.Module> {
   const response = await fetch(url);
   if (!response.ok) throw new Error(`HTTP ${response.status}`);
   mark("ranker-fetched");
-  const type = response.headers.get("Content-Type")?.split(";")[0].trim().toLowerCase();
-  const module = type === "application/wasm"
-    ? await WebAssembly.compileStreaming(response)
-    : await WebAssembly.compile(await response.arrayBuffer());
+  const module = await WebAssembly.compile(await response.arrayBuffer());
   mark("ranker-compiled");
   return module;
 }

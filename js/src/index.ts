@@ -595,9 +595,11 @@ const loadRanker = oncePerPage(async (config) => {
  * The wasm module at `url`, compiled from its downloaded bytes, off the main thread, whatever
  * type the server says. Not as it streams in: Chromium decodes a streamed module's chunks on
  * the main thread, and for the ranker's 3.2 MB that was the page's longest task, over 50 ms
- * in 5 of 15 cold loads with the main thread slowed 2 times, and in 4 of 90 unslowed on a
+ * in 5 of 15 cold loads with the main thread slowed 2 times, and in 6 of 120 unslowed on a
  * slow day. Compiled whole, no load had that task, and the model was ready as soon on a cold
- * start (174 against 173 ms, the mean of four runs of 20 to 30 loads each, interleaved).
+ * start when the two were interleaved load by load (175 against 179 ms, the mean of five
+ * runs of 20 to 30 loads each). Whole `make bench` runs, one after another, varied more
+ * than that: 163 to 236 ms in four compiling whole, 164 to 191 in three streaming.
  * Streaming let the browser keep the compiled code for the next page, where the model is
  * now ready about 9 ms later (54 against 45 ms, 12 loads each).
  */

@@ -74,7 +74,8 @@ impl Vitrine {
     /// The first half of starting: checks the options and loads the stored records. Nothing
     /// is captured, synced or heard from other tabs until [`Vitrine::begin`]. The wrapper
     /// calls the two in separate tasks: most of the core's functions run for the first time
-    /// here, and the browser compiles each then, so that one call was the page's longest task.
+    /// in them, and the browser compiles each then, so that as one call they made the page's
+    /// longest task.
     pub fn open(config: JsValue, on_error: Option<js_sys::Function>) -> Result<Vitrine, JsValue> {
         let config = Config::from_js(&config).map_err(|e| to_js(&e))?;
         let engine = Engine::start(config, Reporter::new(on_error));

@@ -92,6 +92,9 @@ test-wasm: setup
 
 test-e2e: sdk
 	$(CARGO) build --release -p vitrine-demo
+	# `make demo` and demo-site/README.md start the store with `cargo run -p vitrine-demo`,
+	# which must pick the store among the package's binaries.
+	$(CARGO) run --release -q -p vitrine-demo -- --help > /dev/null
 	cd tests/e2e && node --test
 
 # The pipeline test replays with the vitrine-dataset that `cargo test --workspace` built:

@@ -150,13 +150,17 @@ function bytesRows(files) {
   return [...files.map((f) => line(f.path, f)), line("total", total)];
 }
 
+/** The milestones of a set of loads (as `coldStarts` returns them), in ms after `start()`. */
+function milestones(loads) {
+  return `tracking ready ${loads.tracking_ready_ms.toFixed(1)} · model ready `
+    + `${loads.model_ready_ms.toFixed(1)} · first re-rank ${loads.first_rerank_ms.toFixed(1)}`;
+}
+
 /** The cold starts with the CPU slowed, in the table's words. */
 function slowedLines(slowed) {
   return [
     `  the same cold starts with the main thread slowed ${slowed.cpu_slowdown}× (CDP CPU `
-      + `throttling), median of ${slowed.loads}: tracking ready `
-      + `${slowed.tracking_ready_ms.toFixed(1)} · model ready ${slowed.model_ready_ms.toFixed(1)}`
-      + ` · first re-rank ${slowed.first_rerank_ms.toFixed(1)}`,
+      + `throttling), median of ${slowed.loads}: ${milestones(slowed)}`,
     `    the model's steps: ${modelSteps(slowed.model_steps_ms)}`,
     `    long tasks: ${slowed.loads_with_long_task_after_start} of ${slowed.loads} loads had `
       + `one after start() (the longest ${slowed.longest_task_after_start_max_ms.toFixed(0)} ms)`
@@ -209,14 +213,10 @@ export function table(run) {
       + `${bench.timerResolutionUs.toFixed(0)} µs`,
     "",
     `  cold start on the demo home page, median of ${cold.loads} fresh contexts, ms after start():`,
-    `    tracking ready ${cold.tracking_ready_ms.toFixed(1)} · model ready `
-      + `${cold.model_ready_ms.toFixed(1)} · first re-rank ${cold.first_rerank_ms.toFixed(1)}`
-      + ` (start() itself at ${cold.started_ms.toFixed(0)} ms after navigation)`,
+    `    ${milestones(cold)} (start() itself at ${cold.started_ms.toFixed(0)} ms after navigation)`,
     `    the model's steps: ${modelSteps(cold.model_steps_ms)}`,
-    `  the same page viewed again in the same tab, median of ${run.secondView.loads}: tracking `
-      + `ready ${run.secondView.tracking_ready_ms.toFixed(1)} · model ready `
-      + `${run.secondView.model_ready_ms.toFixed(1)} · first re-rank `
-      + `${run.secondView.first_rerank_ms.toFixed(1)}`,
+    `  the same page viewed again in the same tab, median of ${run.secondView.loads}: `
+      + milestones(run.secondView),
     ...slowedLines(run.slowed),
     // The verdicts are the JSON's `goals`, so the table and the file cannot disagree.
     "  issue 7 goals, reported and not asserted:",
@@ -376,9 +376,9 @@ viewed again (54 against 45 ms), which streaming let the browser serve from its 
 Re-chunking the stream through a \`ReadableStream\` with a yield every 256 or 512 KB made
 the model 56 or 11 ms later and kept the long tasks. The stages of preparing the model
 take, at 1×, 12 to 22 ms to parse, then 15 to type, 10 to declutter, 17 to optimize and 2 to
-plan: at 2.5× the longest of them is near 50 ms. Playwright's selector engine was one of the long tasks: it is a script
-parsed on the page's main thread when \`waitForSelector\` first runs, 64 ms at 2.5×, so the
-cold starts now wait inside the page.
+plan: at 2.5× the longest of them is near 50 ms. Playwright's selector engine was one of
+the long tasks: it is a script parsed on the page's main thread when \`waitForSelector\`
+first runs, 64 ms at 2.5×, so the cold starts now wait inside the page.
 
 Where a re-rank (a) of 100 goes, from a Chromium CPU profile of \`benchDecide\` on builds
 that keep their function names. A quarter of the model path was the new \`Float32Array\`

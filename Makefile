@@ -176,6 +176,7 @@ simulate:
 	$(CARGO) build --release -p vitrine-demo --bin vitrine-simulate
 	target/release/vitrine-simulate $(SIMULATE_ARGS)
 
-# Where a re-rank's time goes: Chromium's sampling profiler over re-ranks of 100 items.
+# Where a re-rank's time goes: Chromium's sampling profiler over re-ranks of 100 items;
+# PROFILE_PART=decide profiles the ranking alone, without the DOM or a model.
 bench-profile: sdk bench-deps
 	cd bench && node profile.mjs

@@ -301,7 +301,12 @@ async function prepareProfile(n) {
   const vitrine = await start({ modelUrl: "/models/ranker.onnx", autoCapture: false });
   await vitrine.ready;
   for (const event of trackingEvents(products).slice(0, 40)) vitrine.track(event);
-  profiled = { vitrine, section: widget(products, n, 0) };
+  // A bare core without a model, as the "rule only" row of (a) times it.
+  const core = new Core({ autoCapture: false, storagePrefix: "vitrine-profile-decide" }, (e) =>
+    console.warn(`vitrine (decide): ${e.message}`),
+  );
+  for (const event of trackingEvents(products).slice(0, 40)) core.track(event);
+  profiled = { vitrine, core, section: widget(products, n, 0) };
 }
 
 /** Re-ranks the prepared widget `calls` times, back in server order before each call. */
@@ -317,7 +322,16 @@ function profileRerank(calls) {
   return (spent / calls) * 1000;
 }
 
+/** Ranks the prepared widget `calls` times without the DOM or a model: (a)'s "rule only". */
+function profileDecide(calls) {
+  const { core, section } = profiled;
+  const t = performance.now();
+  core.benchDecide(section, calls);
+  return ((performance.now() - t) / calls) * 1000;
+}
+
 window.prepareProfile = prepareProfile;
 window.profileRerank = profileRerank;
+window.profileDecide = profileDecide;
 window.runBench = runBench;
 window.benchLoaded = true;

@@ -1,5 +1,6 @@
 // `make bench-profile`: where a re-rank's time goes. Runs re-ranks of 100 items on the
-// benchmark page under Chromium's sampling profiler (CDP `Profiler`) and prints self time by
+// benchmark page (or, with PROFILE_PART=decide, the ranking alone, as the bench's "rule only"
+// row of (a) times it) under Chromium's sampling profiler (CDP `Profiler`) and prints self time by
 // function, wasm and JS alike, so the per-item cost can be read instead of guessed. Wasm
 // frames are named only when the module keeps its name section; a stripped build shows
 // `wasm-function[i]`, and their sum is still the time spent inside the module.
@@ -8,7 +9,10 @@ import { startStaticServer } from "./server.mjs";
 
 const N = Number(process.env.PROFILE_ITEMS ?? 100);
 const CALLS = Number(process.env.PROFILE_CALLS ?? 2000);
-const TOP = 25;
+// "rerank": the page's rerank(), DOM included (b); "decide": ranking without the DOM or a
+// model, (a)'s "rule only" row.
+const PART = process.env.PROFILE_PART ?? "rerank";
+const TOP = Number(process.env.PROFILE_TOP ?? 25);
 
 const server = await startStaticServer();
 const browser = await launchBrowser();
@@ -21,7 +25,10 @@ try {
   await cdp.send("Profiler.enable");
   await cdp.send("Profiler.setSamplingInterval", { interval: 50 });
   await cdp.send("Profiler.start");
-  const perCallUs = await page.evaluate((calls) => window.profileRerank(calls), CALLS);
+  const perCallUs = await page.evaluate(
+    ([calls, part]) => (part === "decide" ? window.profileDecide : window.profileRerank)(calls),
+    [CALLS, PART],
+  );
   const { profile } = await cdp.send("Profiler.stop");
 
   const selfUs = new Map();
@@ -35,7 +42,7 @@ try {
   });
   const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
   const rows = [...selfUs.entries()].sort((a, b) => b[1] - a[1]).slice(0, TOP);
-  console.log(`rerank of ${N} items: ${perCallUs.toFixed(1)} µs per call over ${CALLS} calls`);
+  console.log(`${PART} of ${N} items: ${perCallUs.toFixed(1)} µs per call over ${CALLS} calls`);
   console.log("self time, share of the profiled run:");
   for (const [name, us] of rows) {
     console.log(`  ${((100 * us) / total).toFixed(1).padStart(5)} %  ${name}`);

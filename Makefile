@@ -26,7 +26,7 @@ help:
 	@echo "make bench  Vitrine vs onnxruntime-web vs plain JS in Chromium; writes BENCHMARKS.md"
 	@echo "make load   loopback load test of the collector: batches/s, p99, nothing lost"
 	@echo "make simulate  estimate error against ε, 10^4 shoppers drawn from REES46"
-	@echo "make sdk-release  make sdk, then wasm-opt over the core (slow; cached)"
+	@echo "make sdk-release  make sdk, then wasm-opt over both modules (slow; cached)"
 
 setup:
 	@scripts/setup.sh
@@ -57,8 +57,9 @@ sdk: setup
 		$(WASM_SIZE) $(RANKER_PATCH)
 	cd js && npm run build
 
-# The SDK as shipped and benchmarked: `make sdk`, then wasm-opt over the core (a minute the
-# first time; cached by input hash in target/wasm-opt), then the package's copy of js/pkg again.
+# The SDK as shipped and benchmarked: `make sdk`, then wasm-opt over both modules (a minute
+# the first time; cached by input hash in target/wasm-opt), then the package's copy of js/pkg
+# again.
 sdk-release: sdk bench-deps
 	node scripts/wasm-opt.mjs
 	cd js && node scripts/copy-pkg.mjs && node scripts/minify.mjs dist/pkg

@@ -352,7 +352,9 @@ and merges tract's many small functions, so that 1,870 instead of 3,407 are comp
 their first call while the model is parsed and prepared (Node's
 \`--trace-wasm-compilation-times\`), and the model was ready 15 to 22 ms sooner (medians of
 four runs of 12 to 20 cold loads each, interleaved with the build without it), for 4.6 %
-more brotli. -O1 gained 0 to 7 ms; -O3 and -Os no more than -O2. The size budgets needed
+more brotli. -O1 gained 0 to 7 ms; -O3 and -Os no more than -O2. Three whole \`make bench\`
+runs with it, within an hour, had the model ready at 153, 198 and 119 ms: from one run to
+the next, this machine varies more than the step gains. The size budgets needed
 code changes, not settings. For the core, float formatting, \`{:?}\` and \`HashMap\` are
 gone since; what is left is spread thin: generic instantiations (iterator adaptors,
 \`Vec\` from iterators, closures: about 30 % of the code),

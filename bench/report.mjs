@@ -54,6 +54,8 @@ export function results(run) {
     model_ready_ms: cold.model_ready_ms,
     model_steps_ms: cold.model_steps_ms,
     first_rerank_ms: cold.first_rerank_ms,
+    // Counted in Node, not timed: see bench/first-calls.mjs.
+    ranker_first_call_compilations: run.rankerFirstCalls,
     second_view_tracking_ready_ms: run.secondView.tracking_ready_ms,
     second_view_model_ready_ms: run.secondView.model_ready_ms,
     second_view_first_rerank_ms: run.secondView.first_rerank_ms,
@@ -168,6 +170,11 @@ function slowedLines(slowed) {
   ];
 }
 
+/** Functions compiled at first call by stage, as "parse 480 (143.1 KiB) · …". */
+function firstCallLines(stages) {
+  return stages.map((s) => `${s.stage} ${s.functions} (${kib(s.body_bytes)} KiB)`).join(" · ");
+}
+
 /** The medians of the wrapper's `vitrine:*` marks, as "step 12.3 · step 45.6". */
 function modelSteps(steps) {
   return Object.entries(steps)
@@ -215,6 +222,8 @@ export function table(run) {
     `  cold start on the demo home page, median of ${cold.loads} fresh contexts, ms after start():`,
     `    ${milestones(cold)} (start() itself at ${cold.started_ms.toFixed(0)} ms after navigation)`,
     `    the model's steps: ${modelSteps(cold.model_steps_ms)}`,
+    `    the model runtime's functions compiled at their first call (Node, counted): `
+      + firstCallLines(run.rankerFirstCalls),
     `  the same page viewed again in the same tab, median of ${run.secondView.loads}: `
       + milestones(run.secondView),
     ...slowedLines(run.slowed),
@@ -348,13 +357,14 @@ until the long tasks below; skipping the declutter stage gained nothing, as
 functions are compiled on the main thread at their first call while the model is parsed
 and prepared, about 70 ms of those 80, and a page cannot ask for them earlier. For size,
 wasm-opt buys about 1 % on either file. For time, -O2 on the ranker does more: it inlines
-and merges tract's many small functions, so that 1,870 instead of 3,407 are compiled at
-their first call while the model is parsed and prepared (Node's
-\`--trace-wasm-compilation-times\`), and the model was ready 15 to 22 ms sooner (medians of
-four runs of 12 to 20 cold loads each, interleaved with the build without it), for 4.6 %
-more brotli. -O1 gained 0 to 7 ms; -O3 and -Os no more than -O2. Three whole \`make bench\`
-runs with it, within an hour, had the model ready at 153, 198 and 119 ms: from one run to
-the next, this machine varies more than the step gains. The size budgets needed
+tract's many small functions, so that 1,777 instead of 3,148 are compiled at their first
+call while the model is parsed and prepared (the table's "compiled at their first call"
+line, counted by \`bench/first-calls.mjs\` in Node), though 6 % more bytes of them, and the
+model was ready 15 to 22 ms sooner (medians of four runs of 12 to 20 cold loads each,
+interleaved with the build without it), for 4.6 % more brotli. -O1 gained 0 to 7 ms; -O3 and -Os no more than -O2. The five whole
+\`make bench\` runs with it before this file's, within an hour and a half, had the model ready
+at 153, 198, 119, 149 and 137 ms: from one run to the next, this machine varies more than
+the step gains. The size budgets needed
 code changes, not settings. For the core, float formatting, \`{:?}\` and \`HashMap\` are
 gone since; what is left is spread thin: generic instantiations (iterator adaptors,
 \`Vec\` from iterators, closures: about 30 % of the code),

@@ -22,12 +22,13 @@ const FLAGS = {
   // brotli 5 % larger (168834 -> 177592 bytes), and brotli is what a browser downloads.
   // -O1 took 0.7 % off the brotli.
   "vitrine_bg.wasm": ["-O1"],
-  // -O2 for the model's readiness, not its bytes: brotli grows 4.6 % (572877 to 599451 B)
-  // but the browser compiles 45 % fewer functions (3407 to 1870 run while the model is
-  // parsed and prepared, Node's --trace-wasm-compilation-times) and 10 % fewer bytes, each
-  // function at its first call on the page's main thread. Model ready 15 to 22 ms sooner
-  // (medians of four runs of 12 to 20 cold loads each, interleaved with the build without
-  // it); -O1 (565 KB) gained 0 to 7 ms, -O3 and -Os no more than -O2. About 40 s.
+  // -O2 for the model's readiness, not its bytes: brotli grows 4.6 % (572877 to 599451 B).
+  // The browser compiles each function at its first call, on the page's main thread, and
+  // -O2 inlines tract's many small ones: 1,777 instead of 3,148 are compiled while the model
+  // is parsed and prepared (`bench/first-calls.mjs`), though 6 % more bytes of them. Model
+  // ready 15 to 22 ms sooner (medians of four runs of 12 to 20 cold loads each, interleaved
+  // with the build without it); -O1 (565 KB) gained 0 to 7 ms, -O3 and -Os no more than
+  // -O2. About 40 s.
   "vitrine_ranker_bg.wasm": ["-O2"],
 };
 const STRIP = ["--strip-debug", "--strip-producers"];

@@ -1,9 +1,9 @@
 // `make bench-profile`: where a re-rank's time goes. Runs re-ranks of 100 items on the
-// benchmark page (or, with PROFILE_PART=decide, the ranking alone, as the bench's "rule only"
-// row of (a) times it) under Chromium's sampling profiler (CDP `Profiler`) and prints self time by
-// function, wasm and JS alike, so the per-item cost can be read instead of guessed. Wasm
-// frames are named only when the module keeps its name section; a stripped build shows
-// `wasm-function[i]`, and their sum is still the time spent inside the module.
+// benchmark page (or, with PROFILE_PART=decide, the ranking alone, as the bench's "rule
+// only" row of (a) times it) under Chromium's sampling profiler (CDP `Profiler`) and prints
+// self time by function, wasm and JS alike, so the per-item cost can be read instead of
+// guessed. Wasm frames are named only when the module keeps its name section; a stripped
+// build shows `wasm-function[i]`, and their sum is still the time spent inside the module.
 import { launchBrowser } from "../tests/e2e/harness.mjs";
 import { startStaticServer } from "./server.mjs";
 

@@ -361,10 +361,10 @@ tract's many small functions, so that 1,777 instead of 3,148 are compiled at the
 call while the model is parsed and prepared (the table's "compiled at their first call"
 line, counted by \`bench/first-calls.mjs\` in Node), though 6 % more bytes of them, and the
 model was ready 15 to 22 ms sooner (medians of four runs of 12 to 20 cold loads each,
-interleaved with the build without it), for 4.6 % more brotli. -O1 gained 0 to 7 ms; -O3 and -Os no more than -O2. The five whole
-\`make bench\` runs with it before this file's, within an hour and a half, had the model ready
-at 153, 198, 119, 149 and 137 ms: from one run to the next, this machine varies more than
-the step gains. The size budgets needed
+interleaved with the build without it), for 4.6 % more brotli. -O1 gained 0 to 7 ms; -O3
+and -Os no more than -O2. The five whole \`make bench\` runs with it before this file's,
+within an hour and a half, had the model ready at 153, 198, 119, 149 and 137 ms: from one
+run to the next, this machine varies more than the step gains. The size budgets needed
 code changes, not settings. For the core, float formatting, \`{:?}\` and \`HashMap\` are
 gone since; what is left is spread thin: generic instantiations (iterator adaptors,
 \`Vec\` from iterators, closures: about 30 % of the code),

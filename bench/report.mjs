@@ -360,9 +360,9 @@ wasm-opt buys about 1 % on either file. For time, -O2 on the ranker does more: i
 tract's many small functions, so that 1,777 instead of 3,148 are compiled at their first
 call while the model is parsed and prepared (the table's "compiled at their first call"
 line, counted by \`bench/first-calls.mjs\` in Node), though 6 % more bytes of them, and the
-model was ready 15 to 22 ms sooner (medians of four runs of 12 to 20 cold loads each,
-interleaved with the build without it), for 4.6 % more brotli. -O1 gained 0 to 7 ms; -O3
-and -Os no more than -O2. The five whole \`make bench\` runs with it before this file's,
+model was ready 10 to 42 ms sooner (the medians of four runs of 12 to 20 cold loads each,
+interleaved with the build without it; 22 ms in the run of 20), for 4.6 % more brotli. -O1
+gained 6 to 7 ms in two runs; -O3 (two runs) and -Os (one) no more than -O2. The five whole \`make bench\` runs with it before this file's,
 within an hour and a half, had the model ready at 153, 198, 119, 149 and 137 ms: from one
 run to the next, this machine varies more than the step gains. The size budgets needed
 code changes, not settings. For the core, float formatting, \`{:?}\` and \`HashMap\` are

@@ -26,9 +26,9 @@ const FLAGS = {
   // The browser compiles each function at its first call, on the page's main thread, and
   // -O2 inlines tract's many small ones: 1,777 instead of 3,148 are compiled while the model
   // is parsed and prepared (`bench/first-calls.mjs`), though 6 % more bytes of them. Model
-  // ready 15 to 22 ms sooner (medians of four runs of 12 to 20 cold loads each, interleaved
-  // with the build without it); -O1 (565 KB) gained 0 to 7 ms, -O3 and -Os no more than
-  // -O2. About 40 s.
+  // ready 10 to 42 ms sooner: the medians of four runs of 12 to 20 cold loads each,
+  // interleaved with the build without it (22 ms in the run of 20). -O1 (565 KB) gained 6 to
+  // 7 ms in two runs; -O3 (two runs) and -Os (one) no more than -O2. About 40 s.
   "vitrine_ranker_bg.wasm": ["-O2"],
 };
 const STRIP = ["--strip-debug", "--strip-producers"];

@@ -362,10 +362,11 @@ call while the model is parsed and prepared (the table's "compiled at their firs
 line, counted by \`bench/first-calls.mjs\` in Node), though 6 % more bytes of them, and the
 model was ready 10 to 42 ms sooner (the medians of four runs of 12 to 20 cold loads each,
 interleaved with the build without it; 22 ms in the run of 20), for 4.6 % more brotli. -O1
-gained 6 to 7 ms in two runs; -O3 (two runs) and -Os (one) no more than -O2. The five whole \`make bench\` runs with it before this file's,
-within an hour and a half, had the model ready at 153, 198, 119, 149 and 137 ms: from one
-run to the next, this machine varies more than the step gains. The size budgets needed
-code changes, not settings. For the core, float formatting, \`{:?}\` and \`HashMap\` are
+gained 6 to 7 ms in two runs; -O3 (two runs) and -Os (one) no more than -O2. The five
+whole \`make bench\` runs with it before this file's, within an hour and a half, had the
+model ready at 153, 198, 119, 149 and 137 ms: from one run to the next, this machine varies
+more than the step gains. The size budgets needed code changes, not settings.
+For the core, float formatting, \`{:?}\` and \`HashMap\` are
 gone since; what is left is spread thin: generic instantiations (iterator adaptors,
 \`Vec\` from iterators, closures: about 30 % of the code),
 the bindings and their glue, and Vitrine's own readers and writers of each record. The

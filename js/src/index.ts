@@ -318,7 +318,10 @@ export type TrackedEvent =
       revenue?: number;
     };
 
-/** Options the wasm core reads; the rest are handled here. */
+/**
+ * Options the wasm core reads; the rest are handled here. The same names, in the same order,
+ * as `OPTIONS` in src/web/config.rs (tests/option_lists.rs compares the two).
+ */
 const CORE_OPTIONS = [
   "syncUrl",
   "syncIntervalMs",

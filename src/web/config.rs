@@ -256,7 +256,8 @@ impl Config {
 }
 
 /// Every option the core reads, as the page spells it. The npm wrapper's `CORE_OPTIONS`
-/// (js/src/index.ts) lists the same names, to refuse a typo before the core starts.
+/// (js/src/index.ts) lists the same names, to refuse a typo before the core starts;
+/// `tests/option_lists.rs` keeps the two lists equal.
 const OPTIONS: &[&str] = &[
     "syncUrl",
     "syncIntervalMs",

@@ -182,19 +182,10 @@ async function runBench() {
   const ranker = new Ranker(modelBytes);
   while (!ranker.prepare(1));
 
-  // The core the wrapper runs, used bare for the "features + model + blend" rows: its
-  // `benchDecide` reads a widget once, then ranks it over and over without the DOM.
-  const bare = (prefix, withModel) => {
-    const core = new Core({ autoCapture: false, storagePrefix: prefix }, (e) =>
-      errors.push(`vitrine (${prefix}): ${e.message}`),
-    );
-    // As the wrapper does it: the ranker module scores, the core calls it.
-    if (withModel) core.useScorer((rows, scores) => ranker.scoreInto(rows, scores));
-    for (const event of trackingEvents(products).slice(0, 40)) core.track(event);
-    return core;
-  };
-  const modelCore = bare("vitrine-bench-decide", true);
-  const ruleCore = bare("vitrine-bench-decide-rule", false);
+  // The core used bare for the "features + model + blend" rows.
+  const report = (message) => errors.push(message);
+  const modelCore = bareCore(products, "vitrine-bench-decide", report, ranker);
+  const ruleCore = bareCore(products, "vitrine-bench-decide-rule", report);
 
   ort.env.wasm.wasmPaths = "/ort/";
   ort.env.wasm.numThreads = 1;
@@ -294,18 +285,32 @@ async function runBench() {
   };
 }
 
-/** For `bench/profile.mjs`: a started Vitrine with history and one widget of `n` items. */
+/**
+ * The core the wrapper runs, used bare, with the shopper's history: its `benchDecide` reads a
+ * widget once, then ranks it over and over without the DOM. With `ranker` it scores as the
+ * wrapper makes it (the ranker module scores, the core calls it), else by the rule. Errors
+ * go to `report` as text.
+ */
+function bareCore(products, prefix, report, ranker) {
+  const core = new Core({ autoCapture: false, storagePrefix: prefix }, (e) =>
+    report(`vitrine (${prefix}): ${e.message}`),
+  );
+  if (ranker) core.useScorer((rows, scores) => ranker.scoreInto(rows, scores));
+  for (const event of trackingEvents(products).slice(0, 40)) core.track(event);
+  return core;
+}
+
+/**
+ * For `bench/profile.mjs`: a started Vitrine with history, a bare core without a model (as
+ * the "rule only" row of (a) times it) and one widget of `n` items.
+ */
 let profiled;
 async function prepareProfile(n) {
   const products = await catalogue();
   const vitrine = await start({ modelUrl: "/models/ranker.onnx", autoCapture: false });
   await vitrine.ready;
   for (const event of trackingEvents(products).slice(0, 40)) vitrine.track(event);
-  // A bare core without a model, as the "rule only" row of (a) times it.
-  const core = new Core({ autoCapture: false, storagePrefix: "vitrine-profile-decide" }, (e) =>
-    console.warn(`vitrine (decide): ${e.message}`),
-  );
-  for (const event of trackingEvents(products).slice(0, 40)) core.track(event);
+  const core = bareCore(products, "vitrine-profile-decide", console.warn);
   profiled = { vitrine, core, section: widget(products, n, 0) };
 }
 

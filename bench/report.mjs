@@ -365,15 +365,14 @@ interleaved with the build without it; 22 ms in the run of 20), for 4.6 % more b
 gained 6 to 7 ms in two runs; -O3 (two runs) and -Os (one) no more than -O2. The five
 whole \`make bench\` runs with it before this file's, within an hour and a half, had the
 model ready at 153, 198, 119, 149 and 137 ms: from one run to the next, this machine varies
-more than the step gains. The size budgets needed code changes, not settings.
-For the core, float formatting, \`{:?}\` and \`HashMap\` are
-gone since; what is left is spread thin: generic instantiations (iterator adaptors,
-\`Vec\` from iterators, closures: about 30 % of the code),
-the bindings and their glue, and Vitrine's own readers and writers of each record. The
-package's JavaScript is minified (\`js/scripts/minify.mjs\`, terser, with source maps): the
-wrapper, the core's glue and its snippets went from 14,398 to 9,829 B of brotli, and the
-ranker's glue from 3,093 to 1,827 B (one build, brotli 11). The start-up path is still
-above 80 KB, and so is the core's wasm alone.
+more than the step gains. The size budgets needed code changes, not settings. For the
+core, float formatting, \`{:?}\` and \`HashMap\` are gone since; what is left is spread
+thin: generic instantiations (iterator adaptors, \`Vec\` from iterators, closures: about
+30 % of the code), the bindings and their glue, and Vitrine's own readers and writers of
+each record. The package's JavaScript is minified (\`js/scripts/minify.mjs\`, terser, with
+source maps): the wrapper, the core's glue and its snippets went from 14,398 to 9,829 B of
+brotli, and the ranker's glue from 3,093 to 1,827 B (one build, brotli 11). The start-up
+path is still above 80 KB, and so is the core's wasm alone.
 
 Long tasks with the main thread slowed 2.5× (cold loads interleaved build by build, 15
 each). Starting the core was one task (the last of its compiling, instantiating and

@@ -48,13 +48,18 @@ WASM_SIZE := --config 'profile.release.opt-level="z"' \
 RANKER_PATCH := \
 	--config 'patch.crates-io.tract-core.path="$(CURDIR)/target/patched/tract-core"' \
 	--config 'patch.crates-io.tract-nnef.path="$(CURDIR)/target/patched/tract-nnef"'
+# Both builds write their JavaScript snippets (`inline_js`) to one folder named after the
+# crate, numbered from 0: the ranker must write none, or its files would replace the core's.
 sdk: setup
+	rm -rf js/pkg/snippets target/core-snippets
 	$(WASM_PACK) --out-name vitrine -- --no-default-features $(WASM_SIZE)
+	cp -r js/pkg/snippets target/core-snippets
 	node scripts/patched-tract.mjs
 	cp Cargo.lock target/patched/Cargo.lock
 	trap 'cp target/patched/Cargo.lock Cargo.lock' EXIT; \
 		$(WASM_PACK) --out-name vitrine_ranker -- --no-default-features --features ranker \
 		$(WASM_SIZE) $(RANKER_PATCH)
+	diff -r target/core-snippets js/pkg/snippets
 	cd js && npm run build
 
 # The SDK as shipped and benchmarked: `make sdk`, then wasm-opt over both modules (a minute

@@ -10,6 +10,8 @@
 //!
 //! So the core never formats an `f64` with `{}` or `{:?}`: `Shortest` does it, and whole
 //! numbers, the common case, go through integer formatting without a call into JavaScript.
+//! Rounding to a fixed number of places ([`fixed`]) is integer arithmetic here, the same in
+//! the browser as natively: JavaScript's `toFixed` is a method the page can replace.
 
 use std::fmt;
 
@@ -47,12 +49,33 @@ pub fn decimal(text: &str) -> Option<f64> {
 }
 
 /// `text`, already checked to be a plain decimal, as the nearest `f64`.
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", not(feature = "ranker")))]
 pub(crate) fn read(text: &str) -> f64 {
     // Most numbers (prices, counts, times) take the exact path in Rust; a call into
-    // JavaScript costs more than reading them. `parseFloat` reads the longest prefix that is
-    // a number: here, all of the checked text.
-    exactly(text).unwrap_or_else(|| js_sys::Number::parse_float(text))
+    // JavaScript costs more than reading them.
+    exactly(text).unwrap_or_else(|| page_safe::read(text))
+}
+
+/// The calls into JavaScript that read and write numbers, by the language's own conversions
+/// rather than methods the page may have replaced (`src/page_safe.js` says which).
+///
+/// In the core only. The ranker's wasm writes no numbers as text, and a snippet of its own
+/// would take a file name of the core's: both modules' snippets share one folder of the
+/// package, named after this crate.
+#[cfg(all(target_arch = "wasm32", not(feature = "ranker")))]
+mod page_safe {
+    use wasm_bindgen::prelude::*;
+
+    #[wasm_bindgen(module = "/src/page_safe.js")]
+    extern "C" {
+        /// `text`, a plain decimal, as JavaScript reads a number literal.
+        #[wasm_bindgen(js_name = vitrineReadNumber)]
+        pub fn read(text: &str) -> f64;
+
+        /// Each of `numbers` as JavaScript writes it, joined by commas.
+        #[wasm_bindgen(js_name = vitrineNumberTexts)]
+        pub fn texts(numbers: &[f64]) -> String;
+    }
 }
 
 /// Powers of ten that an `f64` holds exactly.
@@ -106,7 +129,7 @@ fn exactly(text: &str) -> Option<f64> {
 }
 
 /// `text`, already checked to be a plain decimal, as the nearest `f64`.
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(any(not(target_arch = "wasm32"), feature = "ranker"))]
 pub(crate) fn read(text: &str) -> f64 {
     exactly(text).unwrap_or_else(|| {
         text.parse()
@@ -142,15 +165,12 @@ impl fmt::Display for Shortest {
     }
 }
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", not(feature = "ranker")))]
 fn write_fraction(n: f64, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    let text = js_sys::Number::from(n)
-        .to_string_with_radix(10)
-        .map_err(|_| fmt::Error)?;
-    f.write_str(&String::from(text))
+    f.write_str(&page_safe::texts(&[n]))
 }
 
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(any(not(target_arch = "wasm32"), feature = "ranker"))]
 fn write_fraction(n: f64, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     write!(f, "{n:?}")
 }
@@ -160,37 +180,63 @@ fn write_fraction(n: f64, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 /// one per number: a stored profile holds a few hundred, and a call each made writing it
 /// half again as slow.
 pub fn shortest_joined(numbers: &[f64]) -> String {
-    #[cfg(target_arch = "wasm32")]
+    #[cfg(all(target_arch = "wasm32", not(feature = "ranker")))]
     {
         if numbers.is_empty() {
             return String::new();
         }
-        // `join` writes each number as `String(n)` does, the same text as `toString`.
-        let typed = js_sys::Float64Array::from(numbers);
-        js_sys::Array::from(&typed).join(",").into()
+        page_safe::texts(numbers)
     }
-    #[cfg(not(target_arch = "wasm32"))]
+    #[cfg(any(not(target_arch = "wasm32"), feature = "ranker"))]
     {
         let texts: Vec<String> = numbers.iter().map(|&n| Shortest(n).to_string()).collect();
         texts.join(",")
     }
 }
 
-/// `n` rounded to `decimals` places, for sentences shown to the shopper, such as `7.0` or
-/// `42`: JavaScript's `toFixed` in the browser, `{:.N}` natively. (The two differ only on a
-/// value exactly halfway, which `toFixed` rounds up and Rust to even.)
+/// `n` rounded to `decimals` places (at most 9), for sentences shown to the shopper, such as
+/// `7.0` or `42`: the text JavaScript's `toFixed` gives, computed here because a page may
+/// have replaced `toFixed`. Beyond 2^53 units of the last place, and for what is not finite,
+/// it is the text [`Shortest`] writes.
 pub fn fixed(n: f64, decimals: u8) -> String {
-    #[cfg(target_arch = "wasm32")]
-    {
-        js_sys::Number::from(n)
-            .to_fixed(decimals.min(100))
-            .map(String::from)
-            .unwrap_or_else(|_| Shortest(n).to_string())
+    let decimals = u32::from(decimals.min(9));
+    let scale = 10u64.pow(decimals);
+    let (product, error) = exact_product(n.abs(), scale as f64);
+    if product.is_nan() || product >= MAX_EXACT {
+        return Shortest(n).to_string();
     }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        format!("{n:.*}", usize::from(decimals))
+    // The product rounds to a multiple of one half only when the exact value is near one:
+    // its error then says on which side it lies. An exact half goes up, as `toFixed` does.
+    let floor = product.floor();
+    let fraction = product - floor;
+    let up = fraction > 0.5 || (fraction == 0.5 && error >= 0.0);
+    let units = floor as u64 + u64::from(up);
+    let sign = if n < 0.0 { "-" } else { "" };
+    let whole = units / scale;
+    if decimals == 0 {
+        return format!("{sign}{whole}");
     }
+    let places = units % scale;
+    format!("{sign}{whole}.{places:0width$}", width = decimals as usize)
+}
+
+/// `a × b` as the nearest `f64` and the exact remainder (Dekker's product: each factor split
+/// into two halves of 26 bits, whose partial products are exact). No fused multiply-add:
+/// wasm has none, and its software version is larger than this.
+fn exact_product(a: f64, b: f64) -> (f64, f64) {
+    let split = |x: f64| {
+        let c = 134_217_729.0 * x; // 2^27 + 1
+        let high = c - (c - x);
+        (high, x - high)
+    };
+    let product = a * b;
+    if !product.is_finite() {
+        return (product, 0.0);
+    }
+    let (a_high, a_low) = split(a);
+    let (b_high, b_low) = split(b);
+    let error = ((a_high * b_high - product) + a_high * b_low + a_low * b_high) + a_low * b_low;
+    (product, error)
 }
 
 #[cfg(test)]
@@ -287,6 +333,43 @@ mod tests {
         assert_eq!(fixed(33.333, 0), "33");
         assert_eq!(fixed(99.7, 0), "100");
         assert_eq!(fixed(1.45, 1), "1.4", "1.45 is 1.4499… as an f64");
-        assert_eq!(fixed(1e18, 1), "1000000000000000000.0");
+        assert_eq!(fixed(0.125, 2), "0.13", "an exact half goes up");
+        assert_eq!(fixed(2.5, 0), "3");
+        assert_eq!(fixed(-1.25, 1), "-1.3");
+        assert_eq!(fixed(-0.04, 1), "-0.0", "as toFixed writes it");
+        assert_eq!(fixed(0.5, 3), "0.500");
+        assert_eq!(fixed(123.456, 12), "123.456000000", "at most 9 places");
+        assert_eq!(
+            fixed(1e18, 1),
+            Shortest(1e18).to_string(),
+            "beyond 2^53 units"
+        );
+        assert_eq!(fixed(f64::NAN, 1), Shortest(f64::NAN).to_string());
+    }
+
+    #[test]
+    fn fixed_agrees_with_exact_decimal_rounding() {
+        // Against Rust's `{:.N}`, which rounds the exact binary value too; the two differ only
+        // on exact halves, which Rust sends to the even neighbour.
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut checked = 0;
+        for _ in 0..200_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let decimals = (state % 4) as u8;
+            let n = (state >> 11) as f64 / (1u64 << 53) as f64 * 10f64.powi((state % 7) as i32);
+            let scaled = n * 10f64.powi(i32::from(decimals));
+            if scaled.fract() == 0.5 {
+                continue;
+            }
+            checked += 1;
+            assert_eq!(
+                fixed(n, decimals),
+                format!("{n:.*}", usize::from(decimals)),
+                "{n:?} to {decimals}"
+            );
+        }
+        assert!(checked > 190_000, "{checked}");
     }
 }

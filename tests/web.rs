@@ -415,10 +415,39 @@ fn numbers_are_written_by_javascript_and_read_back_exactly() {
         r#"[0.5,1,{"a":0.25,"b":[1e+21,-3.75,2]},"x",1.5]"#
     );
     assert_eq!(json::parse("[1, 2]").unwrap().to_json(), "[1,2]");
-    // The profile's sentences round by JavaScript's toFixed.
+    // The profile's sentences round as JavaScript's toFixed does, without calling it.
     assert_eq!(number::fixed(7.0, 1), "7.0");
     assert_eq!(number::fixed(1.45, 1), "1.4");
     assert_eq!(number::fixed(99.7, 0), "100");
+}
+
+#[wasm_bindgen_test]
+fn fixed_writes_what_to_fixed_writes() {
+    use vitrine::number;
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for i in 0..20_000 {
+        let decimals = (next() % 4) as u8;
+        // Every fourth value an exact half at its last place, where rounding is decided.
+        let n = if i % 4 == 0 {
+            ((next() % 200_000) as f64 + 0.5) / 10f64.powi(i32::from(decimals))
+        } else {
+            (next() >> 11) as f64 / (1u64 << 53) as f64 * 10f64.powi((next() % 8) as i32)
+        };
+        let n = if next() % 2 == 0 { n } else { -n };
+        let javascript = String::from(js_sys::Number::from(n).to_fixed(decimals).unwrap());
+        assert_eq!(
+            number::fixed(n, decimals),
+            javascript,
+            "{} to {decimals}",
+            n as f32
+        );
+    }
 }
 
 #[wasm_bindgen_test]

@@ -4,13 +4,23 @@
 //! Reading the object through its known field names (as serde-wasm-bindgen does) never sees an
 //! unknown (typo'd) option; going through JSON does. Plain `JSON.stringify` would also turn
 //! `NaN` and `Infinity` into `null`, silently dropping a bad price, so a replacer writes them
-//! as strings, which then fail as "expected a number" at their field.
+//! as strings, which then fail as "expected a number" at their field. And it would call a
+//! `toJSON` that the page's scripts put on `Array.prototype` or `Object.prototype`, as
+//! Prototype.js did (an array then became a string, and an order its refusal), so the
+//! replacer writes what the page's object holds instead (`src/page_safe.js`).
 
 use wasm_bindgen::prelude::*;
 
 use crate::error::{Error, Result};
 
-/// `JSON.stringify(value)` with non-finite numbers kept visible as strings.
+#[wasm_bindgen(module = "/src/page_safe.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = vitrineStringify, catch)]
+    fn stringify_page_safe(value: &JsValue) -> std::result::Result<JsValue, JsValue>;
+}
+
+/// `JSON.stringify(value)` with non-finite numbers kept visible as strings, and no `toJSON`
+/// of the built-in prototypes called.
 ///
 /// Refused as `field`, expecting `within`, when it is longer than `max_bytes`: before it is
 /// copied into wasm memory, which never shrinks. (A JavaScript string is never longer in
@@ -21,18 +31,7 @@ pub fn stringify(
     max_bytes: usize,
     within: &'static str,
 ) -> Result<String> {
-    let replacer =
-        Closure::<dyn Fn(JsValue, JsValue) -> JsValue>::new(|_key: JsValue, v: JsValue| {
-            // Spelled as JavaScript does, which is what `event_json::amount` recognises; Rust's
-            // own `Display` would write `inf`.
-            match v.as_f64() {
-                Some(n) if n.is_nan() => JsValue::from_str("NaN"),
-                Some(n) if n == f64::INFINITY => JsValue::from_str("Infinity"),
-                Some(n) if n == f64::NEG_INFINITY => JsValue::from_str("-Infinity"),
-                _ => v,
-            }
-        });
-    let text = js_sys::JSON::stringify_with_replacer(value, replacer.as_ref())
+    let text = stringify_page_safe(value)
         .map_err(|_| Error::Malformed("not serializable as JSON (a cycle or a BigInt?)".into()))?;
     match super::text::copy_within(&text, max_bytes) {
         Some(Ok(text)) => Ok(text),

@@ -185,9 +185,12 @@ function ga4Product(item: Fields): Product | null {
     .concat("item_category5")
     .map((key) => item[key])
     .filter((level): level is string => typeof level === "string" && level !== "");
+  // Concatenated, not `join`ed: the page may have replaced `Array.prototype.join`.
+  let category: string | undefined;
+  for (const level of levels) category = category === undefined ? level : `${category}.${level}`;
   return {
     id: String(id),
-    ...optional("category", levels.length > 0 ? levels.join(".") : undefined),
+    ...optional("category", category),
     ...optional("brand", item.item_brand),
     ...optional("price", item.price),
   };

@@ -26,8 +26,9 @@ const items = (container) => {
 };
 export function vitrineReadItems(container, maxItems, maxValue, maxTotal) {
   const found = items(container);
-  const out = [String(found.length)];
-  if (found.length > maxItems) return out[0];
+  // Concatenated, not `join`ed: the page may have replaced `Array.prototype.join`.
+  let out = `${found.length}`;
+  if (found.length > maxItems) return out;
   let total = 0;
   for (const item of found) {
     for (const name of FIELDS) {
@@ -35,10 +36,10 @@ export function vitrineReadItems(container, maxItems, maxValue, maxTotal) {
       if (value !== null && value.length > maxValue) return `!${name}!${value.length}`;
       total += value === null ? 1 : value.length + 2;
       if (total > maxTotal) return `!widget!${total}`;
-      out.push(value === null ? "" : "=" + value);
+      out += value === null ? "\u001f" : "\u001f=" + value;
     }
   }
-  return out.join("\u001f");
+  return out;
 }
 export function vitrineAttribute(element, name, maxValue) {
   const value = element.getAttribute(name);

@@ -140,13 +140,15 @@ impl Store {
 
     /// Copies what localStorage holds under our prefix into memory, then stops using it.
     fn fall_back_to_memory(&mut self, reason: &str) {
+        // With its dot: the keys of an instance with the prefix `vitrine2` are not ours.
+        let ours = format!("{}.", self.prefix);
         if let Some(storage) = self.local.take() {
             let length = storage.length().unwrap_or(0);
             for i in 0..length {
                 let Ok(Some(key)) = storage.key(i) else {
                     continue;
                 };
-                if key.starts_with(&self.prefix) {
+                if key.starts_with(&ours) {
                     if let Ok(Some(value)) = storage.get_item(&key) {
                         if !self.memory.contains_key(&key) {
                             self.memory.insert(key, value);

@@ -31,6 +31,13 @@ pub fn listen(engine: &Rc<Engine>) -> Option<Tabs> {
     let window = web_sys::window()?;
     let engine = Rc::clone(engine);
     let listener = EventListener::new(&window, "storage", move |event| {
+        // Only the browser's own: a page's script may dispatch a `storage` event itself (a
+        // same-tab sync idiom), with no key, which would read as another tab's `clear()`
+        // and forget a revoked consent or a pause; or dispatch one from inside its own
+        // wrapper of `setItem`, while this tab is writing.
+        if !event.is_trusted() {
+            return;
+        }
         // web-sys's StorageEvent would need another feature for two fields; read them plainly.
         let field = |name: &str| js_sys::Reflect::get(event, &JsValue::from_str(name)).ok();
         let changed = field("key").and_then(|k| k.as_string());

@@ -132,3 +132,38 @@ test("one tab syncs: the day's budget is spent once, and the next tab takes it o
   assert.deepEqual([...a.errors, ...b.errors], []);
   await context.close();
 });
+
+test("a storage event the page dispatches itself is no other tab's change", async () => {
+  const context = await env.browser.newContext();
+  const { page, errors } = await openTab(context);
+  // A page that tells its own listeners of its writes, from inside its wrapper of setItem,
+  // and pokes them with a bare `storage` event (which reads as another tab's clear()).
+  await page.evaluate(() => {
+    const setItem = Storage.prototype.setItem;
+    Storage.prototype.setItem = function (key, value) {
+      setItem.call(this, key, value);
+      window.dispatchEvent(new StorageEvent("storage", { key, newValue: value }));
+    };
+  });
+  await page.evaluate(() => {
+    window.vitrine.revokeConsent();
+    window.vitrine.pause();
+    window.vitrine.flush();
+    window.dispatchEvent(new Event("storage"));
+    window.dispatchEvent(new StorageEvent("storage", { key: null }));
+  });
+  const after = await page.evaluate(() => ({
+    consent: window.vitrine.consent(),
+    paused: window.vitrine.paused,
+  }));
+  assert.equal(after.consent.reason, "revoked", JSON.stringify(after.consent));
+  assert.equal(after.consent.syncAllowed, false);
+  assert.equal(after.paused, true);
+  await page.evaluate(() => {
+    window.vitrine.resume();
+    window.vitrine.grantConsent();
+    window.vitrine.flush();
+  });
+  assert.deepEqual(errors, []);
+  await context.close();
+});

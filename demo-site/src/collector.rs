@@ -73,7 +73,7 @@ pub async fn receive(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    log.record(content_type, &bytes);
+    log.record(content_type, headers.contains_key(header::COOKIE), &bytes);
     if let Some(status) = fail.0.and_then(|s| StatusCode::from_u16(s).ok()) {
         return Err(Refusal::new(
             status,

@@ -1,9 +1,10 @@
 //! An append-only log of what `POST /v1/signals` received, byte for byte.
 //!
 //! Off by default. With `--request-log FILE`, every body that passes the content-type and size
-//! checks is written as one JSON line `{"content_type": …, "body": …}` before its content is
-//! validated, so an auditor (or a test) sees exactly what a browser sent, including batches
-//! the collector then refused.
+//! checks is written as one JSON line `{"content_type": …, "cookie": …, "body": …}` before its
+//! content is validated, so an auditor (or a test) sees exactly what a browser sent, including
+//! batches the collector then refused. `cookie` says whether the request carried a `Cookie`
+//! header, which the SDK never sends; its value is not logged.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -39,10 +40,11 @@ impl RequestLog {
     }
 
     /// Appends one request. A failing write is reported on stderr, never to the client.
-    pub fn record(&self, content_type: &str, body: &[u8]) {
+    pub fn record(&self, content_type: &str, cookie: bool, body: &[u8]) {
         let Some(file) = &self.file else { return };
         let line = json!({
             "content_type": content_type,
+            "cookie": cookie,
             "body": String::from_utf8_lossy(body),
         });
         let mut file = file.lock().unwrap_or_else(|poisoned| poisoned.into_inner());

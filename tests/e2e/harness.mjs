@@ -61,11 +61,16 @@ export async function startDemo(extraArgs = []) {
     origin,
     /** Every signal request body the collector received so far, as it arrived. */
     receivedBodies() {
+      return this.receivedRequests().map((request) => request.body);
+    },
+    /** The same, each as `{ content_type, cookie, body }`: `cookie` is whether the request
+     * carried a Cookie header. */
+    receivedRequests() {
       if (!existsSync(requestLog)) return [];
       return readFileSync(requestLog, "utf8")
         .split("\n")
         .filter(Boolean)
-        .map((line) => JSON.parse(line).body);
+        .map((line) => JSON.parse(line));
     },
     async stop() {
       child.kill("SIGTERM");

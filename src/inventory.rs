@@ -124,7 +124,10 @@ const LEDGER_FIELDS: [Field; 14] = [
         "entries[].sent_ms",
         "when the batch was handed to the network",
     ),
-    field("entries[].transport", "`fetch` or `beacon`"),
+    field(
+        "entries[].transport",
+        "`fetch`; `beacon` in entries of earlier versions",
+    ),
     field(
         "entries[].epsilon_spent",
         "ε this send spent; 0 for a re-send of the same batch",
@@ -388,8 +391,8 @@ const STORED: [StoredKey; 7] = [
 
 const SENT: [SentMessage; 1] = [SentMessage {
     endpoint: "POST <syncUrl>",
-    transport: "fetch (keepalive, credentials omitted) while the page lives, \
-                navigator.sendBeacon as it is hidden; never without `syncUrl`",
+    transport: "fetch (keepalive, credentials omitted) while the page lives and as it is \
+                hidden, never sendBeacon (it carries cookies); never without `syncUrl`",
     purpose: "population statistics of interests and engagement, under local differential \
               privacy; at most `dailyEpsilon` (default ln 3) per shopper per UTC day",
     fields: &BATCH,

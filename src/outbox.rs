@@ -66,10 +66,6 @@ pub enum Delivery {
     Status(u16),
     /// The request never got an answer (offline, blocked, aborted).
     NetworkError,
-    /// `sendBeacon` queued it. The browser delivers queued beacons after the page is gone and
-    /// reports nothing back, so the batch counts as handed over; the collector drops a rare
-    /// double by its id.
-    Beaconed,
 }
 
 impl Delivery {
@@ -80,15 +76,13 @@ impl Delivery {
                 (200..300).contains(&status)
                     || matches!(status, 400 | 401 | 403 | 404 | 410 | 413 | 415 | 422)
             }
-            Delivery::Beaconed => true,
             Delivery::NetworkError => false,
         }
     }
 
     /// Whether the collector has (or will have) the batch.
     pub fn is_delivered(self) -> bool {
-        matches!(self, Delivery::Beaconed)
-            || matches!(self, Delivery::Status(s) if (200..300).contains(&s))
+        matches!(self, Delivery::Status(s) if (200..300).contains(&s))
     }
 }
 
@@ -182,8 +176,8 @@ impl Outbox {
     /// Records the outcome of sending the queued batch with id `batch_id` at `now_ms`; `u` is
     /// a uniform draw in `[0, 1)` for the backoff's jitter.
     ///
-    /// A 2xx (accepted or duplicate), a queued beacon and a 4xx the collector will never
-    /// accept end the batch; anything else keeps it, not to be re-sent before the backoff.
+    /// A 2xx (accepted or duplicate) and a 4xx the collector will never accept end the
+    /// batch; anything else keeps it, not to be re-sent before the backoff.
     pub fn record(
         &mut self,
         batch_id: &str,
@@ -240,7 +234,7 @@ impl Outbox {
         self.queue.iter().any(|q| q.batch.batch_id == batch_id)
     }
 
-    /// How many batches the collector accepted or a beacon carried away from this device.
+    /// How many batches the collector accepted from this device.
     pub fn delivered(&self) -> u64 {
         self.delivered
     }
@@ -490,16 +484,6 @@ mod tests {
             assert!(!outbox.holds(&id), "{status} is final");
             assert_eq!(outbox.delivered(), 0);
         }
-    }
-
-    #[test]
-    fn a_queued_beacon_hands_the_batch_over() {
-        let config = SyncConfig::default();
-        let mut outbox = Outbox::new();
-        let id = send(&mut outbox, &config, DAY, 9).unwrap();
-        outbox.record(&id, Delivery::Beaconed, DAY, 0.5, &config.backoff);
-        assert!(outbox.pending().is_none());
-        assert!(send(&mut outbox, &config, 1.2 * DAY, 10).is_none());
     }
 
     #[test]

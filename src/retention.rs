@@ -149,8 +149,8 @@ mod tests {
         ledger.record(&batch(1), Transport::Fetch, Delivery::Status(202), T0);
         ledger.record(
             &batch(2),
-            Transport::Beacon,
-            Delivery::Beaconed,
+            Transport::Fetch,
+            Delivery::Status(202),
             T0 + 5.0 * DAY_MS,
         );
         let retention = Retention::days(10.0);

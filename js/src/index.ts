@@ -242,9 +242,11 @@ export interface VitrineHandle {
 export interface LedgerEntry {
   /** When it was handed to the network, ms since the epoch. */
   sent_ms: number;
+  /** Always `"fetch"` now; `"beacon"` in entries that earlier versions stored. */
   transport: "fetch" | "beacon";
   /** The ε this send spent; 0 for a re-send of a batch already sent. */
   epsilon_spent: number;
+  /** `"queued"` only in the beacon entries of earlier versions. */
   outcome: "accepted" | "rejected" | "failed" | "queued";
   /** The collector's HTTP status, when there was one. */
   status?: number;

@@ -326,11 +326,11 @@ impl Engine {
         self.persist_now();
     }
 
-    /// On page hide: persist, and hand every due batch to `sendBeacon`, one beacon per batch
-    /// so that each stays far below the page-wide 64 KB quota. A beacon the browser refuses
-    /// (the page has used the quota) goes by keepalive `fetch` instead; its answer is recorded
-    /// if the page lives long enough to hear it, and otherwise the batch stays queued, under
-    /// the same id, for the next page.
+    /// On page hide: persist, and send every due batch by keepalive `fetch`, one request per
+    /// batch so that each stays far below the page-wide 64 KB keepalive quota. The browser
+    /// finishes the request after the page is gone; its answer is recorded if the page lives
+    /// long enough to hear it (a tab switched away from), and otherwise the batch stays
+    /// queued, under the same id, for the next page, and the collector keeps one copy.
     pub fn on_hide(self: &Rc<Self>) {
         self.persist_now();
         let Some(url) = self.config.sync_url.clone() else {
@@ -354,16 +354,24 @@ impl Engine {
                 .map(|q| q.batch.clone())
                 .collect()
         };
+        if due.is_empty() {
+            return;
+        }
+        // Until every answer is in, neither the next hide event (closing a tab fires two) nor
+        // the sync timer sends these batches again.
+        self.sync_in_flight.set(true);
+        let unanswered = Rc::new(Cell::new(due.len()));
         for batch in due {
-            if transport::beacon(&url, &batch.to_json()) {
-                self.settle(&batch, Transport::Beacon, Delivery::Beaconed);
-                continue;
-            }
             let engine = Rc::clone(self);
             let url = url.clone();
+            let unanswered = Rc::clone(&unanswered);
             wasm_bindgen_futures::spawn_local(async move {
-                let delivery = transport::post(&url, &batch.to_json(), None).await;
+                let delivery = transport::post_leaving(&url, &batch.to_json()).await;
                 engine.settle(&batch, Transport::Fetch, delivery);
+                unanswered.set(unanswered.get() - 1);
+                if unanswered.get() == 0 {
+                    engine.sync_in_flight.set(false);
+                }
             });
         }
     }

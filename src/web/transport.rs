@@ -1,5 +1,9 @@
-//! Getting a signal batch to the collector: `fetch` while the page lives, `sendBeacon` as it
-//! goes away, and whether the browser says the shopper asked sites not to share their data.
+//! Getting a signal batch to the collector, by `fetch` while the page lives and as it goes
+//! away, and whether the browser says the shopper asked sites not to share their data.
+//!
+//! Never by `sendBeacon`: a beacon carries the cookies of the collector's origin, often the
+//! store's own session cookie, which would tie a batch to a shopper. Every request here is
+//! made without credentials.
 
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -9,7 +13,19 @@ use crate::outbox::Delivery;
 /// POSTs `body` as JSON and reports the status, or a network error (an abort through
 /// `signal` included).
 pub async fn post(url: &str, body: &str, signal: Option<&web_sys::AbortSignal>) -> Delivery {
-    match try_post(url, body, signal).await {
+    delivery(try_post(url, body, signal, "application/json").await)
+}
+
+/// POSTs `body` as the page goes away: as `text/plain`, which a cross-origin collector takes
+/// without a preflight request that the closing page might not wait for (the collector
+/// reads the JSON either way). The browser finishes a keepalive request after the page is
+/// gone; its status is reported only if the page lives to hear it.
+pub async fn post_leaving(url: &str, body: &str) -> Delivery {
+    delivery(try_post(url, body, None, "text/plain;charset=UTF-8").await)
+}
+
+fn delivery(answer: Result<u16, JsValue>) -> Delivery {
+    match answer {
         Ok(status) => Delivery::Status(status),
         Err(_) => Delivery::NetworkError,
     }
@@ -19,6 +35,7 @@ async fn try_post(
     url: &str,
     body: &str,
     signal: Option<&web_sys::AbortSignal>,
+    content_type: &str,
 ) -> Result<u16, JsValue> {
     let window = web_sys::window().ok_or("no window")?;
     let init = web_sys::RequestInit::new();
@@ -30,19 +47,11 @@ async fn try_post(
     // setter for it.
     js_sys::Reflect::set(&init, &"keepalive".into(), &JsValue::TRUE)?;
     let headers = web_sys::Headers::new()?;
-    headers.set("content-type", "application/json")?;
+    headers.set("content-type", content_type)?;
     init.set_headers(&headers);
     let response = JsFuture::from(window.fetch_with_str_and_init(url, &init)).await?;
     let response: web_sys::Response = response.dyn_into()?;
     Ok(response.status())
-}
-
-/// Queues `body` with `navigator.sendBeacon`. Returns whether the browser accepted it; the
-/// page-wide 64 KB beacon quota can make it refuse.
-pub fn beacon(url: &str, body: &str) -> bool {
-    web_sys::window()
-        .and_then(|w| w.navigator().send_beacon_with_opt_str(url, Some(body)).ok())
-        .unwrap_or(false)
 }
 
 /// Whether the browser sends Global Privacy Control (`navigator.globalPrivacyControl`). Only

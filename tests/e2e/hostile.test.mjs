@@ -57,7 +57,7 @@ async function visit(patched) {
   const tracked = await page.evaluate((order) => window.vitrine.track(order), ORDER);
   await page.goto(`${env.demo.origin}/`);
   await sdkReady(page);
-  // The day's batch leaves by beacon as the first page is left, or here.
+  // The day's batch leaves as the first page is left, or here.
   await page.evaluate(() => window.vitrine.sync());
   await waitFor(() => env.demo.receivedBodies().length > receivedBefore, "a batch arrived");
   const sent = env.demo.receivedBodies().slice(receivedBefore);

@@ -84,7 +84,7 @@ and sets no cookie", async () => {
   await page.evaluate(() => window.vitrine.sync());
   assert.deepEqual(await context.cookies(), [], "the browser holds no cookie");
   assert.equal(await page.evaluate(() => document.cookie), "");
-  // Closing the tab is the beacon's moment; the collector's log sees what Playwright cannot.
+  // Closing the tab sends the due batch; the collector's log sees what Playwright cannot.
   await page.close({ runBeforeUnload: true });
   const deadline = Date.now() + 10_000;
   while (env.demo.receivedBodies().length === receivedBefore && Date.now() < deadline) {

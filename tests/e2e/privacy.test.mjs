@@ -11,7 +11,7 @@ import { auditBody, auditStored, firstSession, sdkReady, shop, storedOnDevice } 
 const env = demoAndBrowser();
 
 /** A fresh context that has shopped the first fixture session and sent its day's batch
- * (by a beacon as a page was left, or by the sync asked for here). */
+ * (as a page was left, or by the sync asked for here). */
 async function shopper() {
   const receivedBefore = env.demo.receivedBodies().length;
   const context = await env.browser.newContext({ acceptDownloads: true });

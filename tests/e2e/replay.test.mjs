@@ -18,8 +18,8 @@ const env = demoAndBrowser();
 for (const [sessionId, events] of fixtureSessions()) {
   test(`session ${sessionId.slice(0, 8)}: replayed views personalize the home page`, async () => {
     const context = await env.browser.newContext();
-    // Every request the page makes, as the browser reports it; beacons sent while a page
-    // unloads are missing here, so the collector's raw request log is read as well.
+    // Every request the page makes, as the browser reports it; requests sent while a page
+    // unloads may be missing here, so the collector's raw request log is read as well.
     const pageRequests = [];
     context.on("request", (request) => {
       pageRequests.push({ url: request.url(), body: request.postData() ?? "" });
@@ -69,7 +69,7 @@ for (const [sessionId, events] of fixtureSessions()) {
       `related items should move up: ${serverMean} → ${personalMean}`,
     );
 
-    // The sync timer or the page-hide beacon carries one batch; ask for it explicitly too,
+    // The sync timer or the page-hide request carries one batch; ask for it explicitly too,
     // so the test does not depend on timing.
     await page.evaluate(() => window.vitrine?.sync());
     await page.goto("about:blank");

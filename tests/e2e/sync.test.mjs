@@ -1,5 +1,5 @@
 // Sync in a real Chromium against the demo's own collector, watching what reaches it: the
-// beacon on tab close arrives exactly once, Global Privacy Control blocks sync, revoking
+// batch sent as the tab closes arrives exactly once and without the store's cookies, Global Privacy Control blocks sync, revoking
 // consent purges the queue and stops every request, a 503 is retried with spaced waits and a
 // 400 is not retried at all (the last two against a demo started with `--fail-signals`).
 import assert from "node:assert/strict";
@@ -62,20 +62,25 @@ const QUIET = { firstSyncDelayMs: 600_000 };
 // Every 50 ms the SDK checks for a due batch; retries wait from 0.4 s upwards.
 const EAGER = { firstSyncDelayMs: 50, syncIntervalMs: 50, retryBaseMs: 400, retryMaxMs: 10_000 };
 
-test("the beacon on tab close delivers the batch, exactly once by its id", async (t) => {
+test("the tab's close sends the batch once, without the store's cookies", async (t) => {
   const d = await demo(t);
   const { context, page } = await shopper(QUIET);
+  // The store's own session, on the collector's origin: a beacon would carry it.
+  await context.addCookies([{ name: "store_session", value: "shopper-42", url: d.origin }]);
   // One page only: leaving it is the tab close.
   await shop(page, d.origin, firstSession().slice(0, 1));
   await sdkReady(page);
   assert.equal(d.receivedBodies().length, 0, "nothing was sent while the page lived");
 
   await page.close({ runBeforeUnload: true });
-  await waitFor(() => d.receivedBodies().length > 0, "the beacon reached the collector");
+  await waitFor(() => d.receivedBodies().length > 0, "the batch reached the collector");
   await sleep(1_500); // a second copy would have arrived by now
   const received = ids(d.receivedBodies());
   assert.equal(received.length, 1, `one batch, got ${received.join(", ")}`);
-  assert.equal(JSON.parse(d.receivedBodies()[0]).schema, 2);
+  const [request] = d.receivedRequests();
+  assert.equal(JSON.parse(request.body).schema, 2);
+  assert.equal(request.cookie, false, "the request carried the store's cookie");
+  assert.equal(request.content_type, "text/plain;charset=UTF-8");
   await context.close();
 });
 
@@ -95,14 +100,14 @@ test("with Global Privacy Control on, nothing is sent", async (t) => {
   await page.close({ runBeforeUnload: true });
   await sleep(1_000);
   assert.deepEqual(posts, []);
-  assert.deepEqual(d.receivedBodies(), [], "the collector heard nothing, beacons included");
+  assert.deepEqual(d.receivedBodies(), [], "the collector heard nothing, as pages closed too");
   await context.close();
 });
 
 test("revoking consent purges the queue and stops every request", async (t) => {
   const d = await demo(t, ["--fail-signals", "503"]);
   const { context, page, posts } = await shopper(EAGER);
-  // One page only: leaving a page hands a due batch to a beacon, which ends it.
+  // One page only: leaving a page sends a due batch, which may end it.
   await shop(page, d.origin, firstSession().slice(0, 1));
   await sdkReady(page);
   await waitFor(() => posts.length >= 1, "a first attempt was refused with 503");

@@ -38,8 +38,8 @@ pub struct LedgerEntry {
     /// The ε this send spent: the batch's ε the first time its id is sent, 0 for a re-send
     /// of the same batch (the collector keeps one copy, and the noise was drawn once).
     pub epsilon_spent: f64,
-    /// What came back: `accepted`, `rejected` or `failed` (kept for a retry); `queued` in
-    /// entries of a beacon, which reported nothing.
+    /// What came back: `accepted`, `rejected`, `failed` (kept for a retry) or `queued`
+    /// (handed to the browser as the page went away, with no answer heard).
     pub outcome: String,
     /// The HTTP status, when there was one.
     pub status: Option<u16>,
@@ -130,6 +130,7 @@ impl Ledger {
             Delivery::Status(s) if (400..500).contains(&s) => ("rejected", Some(s)),
             Delivery::Status(s) => ("failed", Some(s)),
             Delivery::NetworkError => ("failed", None),
+            Delivery::HandedOver => ("queued", None),
         };
         if self.entries.len() >= LEDGER_CAPACITY {
             self.entries.remove(0);
@@ -140,25 +141,6 @@ impl Ledger {
             epsilon_spent: if resent { 0.0 } else { batch.epsilon },
             outcome: outcome.to_owned(),
             status,
-            batch: batch.clone(),
-        });
-    }
-
-    /// Records `batch` as earlier versions did when `sendBeacon` took it as the page went
-    /// away: transport `beacon`, outcome `queued`, no status. For tests of the records those
-    /// versions stored; nothing records a beacon now.
-    #[cfg(test)]
-    pub(crate) fn record_beacon_as_before(&mut self, batch: &SignalBatch, now_ms: f64) {
-        let resent = self
-            .entries
-            .iter()
-            .any(|e| e.batch.batch_id == batch.batch_id);
-        self.entries.push(LedgerEntry {
-            sent_ms: now_ms,
-            transport: Transport::Beacon,
-            epsilon_spent: if resent { 0.0 } else { batch.epsilon },
-            outcome: "queued".to_owned(),
-            status: None,
             batch: batch.clone(),
         });
     }
@@ -237,7 +219,7 @@ pub(crate) mod tests {
         let mut ledger = Ledger::default();
         let b = batch(1);
         ledger.record(&b, Transport::Fetch, Delivery::Status(503), 10.0);
-        ledger.record_beacon_as_before(&b, 20.0);
+        ledger.record(&b, Transport::Beacon, Delivery::HandedOver, 20.0);
         ledger.record(&batch(2), Transport::Fetch, Delivery::Status(422), 30.0);
         let outcomes: Vec<_> = ledger.entries().map(|e| e.outcome.as_str()).collect();
         assert_eq!(outcomes, ["failed", "queued", "rejected"]);

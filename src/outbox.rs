@@ -66,6 +66,11 @@ pub enum Delivery {
     Status(u16),
     /// The request never got an answer (offline, blocked, aborted).
     NetworkError,
+    /// Handed to the browser as the page went away: a keepalive request that the browser
+    /// finishes after the page is gone, whose answer the page does not hear. The batch counts
+    /// as delivered (resending it from every next page would send it again at each
+    /// navigation); the collector drops a rare double by its id.
+    HandedOver,
 }
 
 impl Delivery {
@@ -76,13 +81,15 @@ impl Delivery {
                 (200..300).contains(&status)
                     || matches!(status, 400 | 401 | 403 | 404 | 410 | 413 | 415 | 422)
             }
+            Delivery::HandedOver => true,
             Delivery::NetworkError => false,
         }
     }
 
     /// Whether the collector has (or will have) the batch.
     pub fn is_delivered(self) -> bool {
-        matches!(self, Delivery::Status(s) if (200..300).contains(&s))
+        matches!(self, Delivery::HandedOver)
+            || matches!(self, Delivery::Status(s) if (200..300).contains(&s))
     }
 }
 
@@ -176,8 +183,8 @@ impl Outbox {
     /// Records the outcome of sending the queued batch with id `batch_id` at `now_ms`; `u` is
     /// a uniform draw in `[0, 1)` for the backoff's jitter.
     ///
-    /// A 2xx (accepted or duplicate) and a 4xx the collector will never accept end the
-    /// batch; anything else keeps it, not to be re-sent before the backoff.
+    /// A 2xx (accepted or duplicate), a batch handed over as the page went away and a 4xx
+    /// the collector will never accept end the batch; anything else keeps it, not to be re-sent before the backoff.
     pub fn record(
         &mut self,
         batch_id: &str,
@@ -234,7 +241,8 @@ impl Outbox {
         self.queue.iter().any(|q| q.batch.batch_id == batch_id)
     }
 
-    /// How many batches the collector accepted from this device.
+    /// How many batches the collector accepted, or the browser took as a page went away,
+    /// from this device.
     pub fn delivered(&self) -> u64 {
         self.delivered
     }
@@ -484,6 +492,16 @@ mod tests {
             assert!(!outbox.holds(&id), "{status} is final");
             assert_eq!(outbox.delivered(), 0);
         }
+    }
+
+    #[test]
+    fn a_batch_handed_over_as_the_page_goes_is_done_with() {
+        let config = SyncConfig::default();
+        let mut outbox = Outbox::new();
+        let id = send(&mut outbox, &config, DAY, 9).unwrap();
+        outbox.record(&id, Delivery::HandedOver, DAY, 0.5, &config.backoff);
+        assert!(outbox.pending().is_none());
+        assert!(send(&mut outbox, &config, 1.2 * DAY, 10).is_none());
     }
 
     #[test]

@@ -360,7 +360,12 @@ mod tests {
                 T0 + 11_000.0,
             );
             // An earlier version wrote this entry; beacons are no longer sent, and still read.
-            ledger.record_beacon_as_before(&batch, T0 + 12_000.0);
+            ledger.record(
+                &batch,
+                Transport::Beacon,
+                Delivery::HandedOver,
+                T0 + 12_000.0,
+            );
             let consent = Consent::new(Choice::Granted, T0 + 500.0);
             let controls = Controls::with_paused(true);
             let assignment = Assignment::draw(&mut SeededEntropy::new(5));

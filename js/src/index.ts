@@ -246,7 +246,7 @@ export interface LedgerEntry {
   transport: "fetch" | "beacon";
   /** The ε this send spent; 0 for a re-send of a batch already sent. */
   epsilon_spent: number;
-  /** `"queued"` only in the beacon entries of earlier versions. */
+  /** `"queued"`: handed to the browser as the page went away, with no answer heard. */
   outcome: "accepted" | "rejected" | "failed" | "queued";
   /** The collector's HTTP status, when there was one. */
   status?: number;

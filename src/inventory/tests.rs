@@ -119,7 +119,7 @@ fn every_stored_record_is_declared() {
     let mut ledger = Ledger::default();
     let batch = outbox.pending().unwrap();
     ledger.record(batch, Transport::Fetch, Delivery::Status(202), DAY);
-    ledger.record_beacon_as_before(batch, DAY);
+    ledger.record(batch, Transport::Beacon, Delivery::HandedOver, DAY);
     assert_declared_exactly(
         "ledger",
         &ledger.to_json(),

@@ -328,9 +328,8 @@ impl Engine {
 
     /// On page hide: persist, and send every due batch by keepalive `fetch`, one request per
     /// batch so that each stays far below the page-wide 64 KB keepalive quota. The browser
-    /// finishes the request after the page is gone; its answer is recorded if the page lives
-    /// long enough to hear it (a tab switched away from), and otherwise the batch stays
-    /// queued, under the same id, for the next page, and the collector keeps one copy.
+    /// finishes the request after the page is gone, and the page hears no answer: the batch
+    /// is recorded as handed over at once, as a beacon was.
     pub fn on_hide(self: &Rc<Self>) {
         self.persist_now();
         let Some(url) = self.config.sync_url.clone() else {
@@ -354,25 +353,9 @@ impl Engine {
                 .map(|q| q.batch.clone())
                 .collect()
         };
-        if due.is_empty() {
-            return;
-        }
-        // Until every answer is in, neither the next hide event (closing a tab fires two) nor
-        // the sync timer sends these batches again.
-        self.sync_in_flight.set(true);
-        let unanswered = Rc::new(Cell::new(due.len()));
         for batch in due {
-            let engine = Rc::clone(self);
-            let url = url.clone();
-            let unanswered = Rc::clone(&unanswered);
-            wasm_bindgen_futures::spawn_local(async move {
-                let delivery = transport::post_leaving(&url, &batch.to_json()).await;
-                engine.settle(&batch, Transport::Fetch, delivery);
-                unanswered.set(unanswered.get() - 1);
-                if unanswered.get() == 0 {
-                    engine.sync_in_flight.set(false);
-                }
-            });
+            transport::post_leaving(&url, &batch.to_json());
+            self.settle(&batch, Transport::Fetch, Delivery::HandedOver);
         }
     }
 

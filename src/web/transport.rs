@@ -16,12 +16,16 @@ pub async fn post(url: &str, body: &str, signal: Option<&web_sys::AbortSignal>) 
     delivery(try_post(url, body, signal, "application/json").await)
 }
 
-/// POSTs `body` as the page goes away: as `text/plain`, which a cross-origin collector takes
-/// without a preflight request that the closing page might not wait for (the collector
-/// reads the JSON either way). The browser finishes a keepalive request after the page is
-/// gone; its status is reported only if the page lives to hear it.
-pub async fn post_leaving(url: &str, body: &str) -> Delivery {
-    delivery(try_post(url, body, None, "text/plain;charset=UTF-8").await)
+/// POSTs `body` as the page goes away, and does not wait for the answer: the browser
+/// finishes a keepalive request after the page is gone. As `text/plain`, which a
+/// cross-origin collector takes without a preflight request that the closing page might not
+/// wait for (the collector reads the JSON either way).
+pub fn post_leaving(url: &str, body: &str) {
+    let (url, body) = (url.to_owned(), body.to_owned());
+    // The request starts in this task's microtasks, before the page is torn down.
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = try_post(&url, &body, None, "text/plain;charset=UTF-8").await;
+    });
 }
 
 fn delivery(answer: Result<u16, JsValue>) -> Delivery {

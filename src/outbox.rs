@@ -130,6 +130,19 @@ impl Outbox {
         }
     }
 
+    /// An empty outbox whose budget for the UTC day of `now_ms` is all spent: what replaces a
+    /// stored outbox that cannot be read (corrupt, or written by another version). That
+    /// record may have spent the day's budget already, and a second batch the same day would
+    /// spend it twice; the next day's budget is whole again.
+    pub fn with_day_spent(now_ms: f64, daily_limit: f64) -> Self {
+        let mut outbox = Outbox::new();
+        outbox.budget = PrivacyBudget {
+            day: (now_ms / 86_400_000.0).floor() as i64,
+            spent: daily_limit,
+        };
+        outbox
+    }
+
     /// The batch to send now: builds one into the queue if the interval has passed and the
     /// budget allows, then returns the oldest queued batch whose backoff has elapsed.
     /// Returns `None` when there is nothing to send yet.
@@ -502,6 +515,20 @@ mod tests {
         outbox.record(&id, Delivery::HandedOver, DAY, 0.5, &config.backoff);
         assert!(outbox.pending().is_none());
         assert!(send(&mut outbox, &config, 1.2 * DAY, 10).is_none());
+    }
+
+    #[test]
+    fn an_outbox_in_place_of_an_unreadable_one_sends_nothing_until_the_next_day() {
+        let config = SyncConfig::default();
+        let mut outbox = Outbox::with_day_spent(DAY + 1_000.0, config.daily_epsilon);
+        assert!(
+            send(&mut outbox, &config, DAY + 60_000.0, 3).is_none(),
+            "today is spent"
+        );
+        assert!(
+            send(&mut outbox, &config, 2.0 * DAY + 60_000.0, 4).is_some(),
+            "tomorrow"
+        );
     }
 
     #[test]

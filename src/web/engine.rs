@@ -108,7 +108,7 @@ impl Engine {
         let outbox = load(OUTBOX_KEY).map_or_else(Outbox::new, |json| {
             Outbox::from_json(&json).unwrap_or_else(|e| {
                 report(e);
-                Outbox::new()
+                Outbox::with_day_spent(js_sys::Date::now(), config.sync().daily_epsilon)
             })
         });
         let mut ledger = load(LEDGER_KEY).map_or_else(Ledger::default, |json| {

@@ -152,7 +152,7 @@ export interface VitrineError extends Error {
   name: "VitrineError";
   /** One of `invalid_field`, `malformed_input`, `model_contract`, `model_runtime`,
    * `corrupt_storage`, `storage_unavailable`, `wasm_unavailable`, `network`, `no_sync_url`,
-   * `internal`. See docs/errors.md for what each means and what to do. */
+   * `already_started`, `internal`. See docs/errors.md for what each means and what to do. */
   code: string;
 }
 
@@ -358,10 +358,38 @@ const WRAPPER_OPTIONS = [
 ];
 
 /**
- * Starts Vitrine in this page: tracking first, then the model, then re-ranking.
- * Never rejects; check `active` to know whether it runs.
+ * The instances running in this page, by storage prefix. A second instance with the same
+ * prefix would capture every click and view again into the same profile.
  */
-export async function start(config: VitrineConfig = {}): Promise<VitrineHandle> {
+const running = new Map<string, Promise<VitrineHandle>>();
+
+/**
+ * Starts Vitrine in this page: tracking first, then the model, then re-ranking.
+ * Never rejects; check `active` to know whether it runs. While an instance with the same
+ * `storagePrefix` runs (until its `stop()`), another `start` returns that instance's handle
+ * and reports `already_started`.
+ */
+export function start(config: VitrineConfig = {}): Promise<VitrineHandle> {
+  const prefix = typeof config.storagePrefix === "string" ? config.storagePrefix : "vitrine";
+  const already = running.get(prefix);
+  if (already !== undefined) {
+    const message = `start: Vitrine already runs in this page with storagePrefix "${prefix}"; `
+      + "the running instance is returned (stop() it first to start another)";
+    reporter(config.onError)(vitrineError("already_started", message));
+    return already;
+  }
+  const forget = () => {
+    if (running.get(prefix) === started) running.delete(prefix);
+  };
+  const started = startOnce(config, forget).then((handle) => {
+    if (!handle.active) forget();
+    return handle;
+  });
+  running.set(prefix, started);
+  return started;
+}
+
+async function startOnce(config: VitrineConfig, forget: () => void): Promise<VitrineHandle> {
   const timings: Timings = { started: now() };
   const report = reporter(config.onError);
   const log = decisionLog(config.debug);
@@ -449,6 +477,7 @@ export async function start(config: VitrineConfig = {}): Promise<VitrineHandle> 
       stopListening();
     } finally {
       added.stop();
+      forget();
     }
   };
   return handle(core, ready, timings, config, report, log, stop, added);

@@ -265,3 +265,36 @@ test("dwell counts the product page's visible time only", async () => {
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test("a second start() returns the running instance, and a click counts once", async () => {
+  const { context, page, errors } = await openHome();
+  const second = await page.evaluate(async () => {
+    const { start } = await import("/vitrine/index.js");
+    const codes = [];
+    const again = await start({ onError: (e) => codes.push(e.code) });
+    return { same: again === window.vitrine, codes };
+  });
+  assert.deepEqual(second, { same: true, codes: ["already_started"] });
+
+  const clicks = () => page.evaluate(() => window.vitrine.profile().totals.clicks);
+  const before = await clicks();
+  await page.evaluate(() => {
+    const item = document.querySelector("[data-vitrine-widget] > [data-vitrine-item]");
+    item.addEventListener("click", (event) => event.preventDefault());
+    item.click();
+  });
+  assert.equal((await clicks()) - before, 1);
+
+  // Once stopped, the prefix is free: a new start runs.
+  const restarted = await page.evaluate(async () => {
+    const { start } = await import("/vitrine/index.js");
+    window.vitrine.stop();
+    const handle = await start({ autoCapture: false });
+    const running = handle.active && handle !== window.vitrine;
+    handle.stop();
+    return running;
+  });
+  assert.equal(restarted, true);
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -52,18 +52,37 @@ export function vitrinePlaceItems(container, order, signals, signalName) {
   const wanted = Array.from(order, (i) => current[i]);
   const children = Array.prototype.indexOf;
   // Items side by side can keep their longest run already in the wanted order and move only
-  // the rest; items interleaved with other elements are all moved together after the last.
+  // the rest; items interleaved with other elements (a heading, an ad slot) fill the places
+  // the items held, so that those elements stay where the page put them.
   const first = children.call(container.children, current[0]);
   const last = children.call(container.children, current[current.length - 1]);
-  const stays = last - first + 1 === current.length ? keptInPlace(order) : new Set();
-  let next = current.length > 0 ? current[current.length - 1].nextSibling : null;
-  for (let k = wanted.length - 1; k >= 0; k--) {
-    if (!stays.has(k)) container.insertBefore(wanted[k], next);
-    next = wanted[k];
+  if (last - first + 1 === current.length) {
+    const stays = keptInPlace(order);
+    let next = current.length > 0 ? current[current.length - 1].nextSibling : null;
+    for (let k = wanted.length - 1; k >= 0; k--) {
+      if (!stays.has(k)) container.insertBefore(wanted[k], next);
+      next = wanted[k];
+    }
+  } else {
+    fillSlots(container, current, wanted);
   }
   current.forEach((item, i) => {
     if (item.getAttribute(signalName) !== names[i]) item.setAttribute(signalName, names[i]);
   });
+}
+// Puts `wanted` in the places `current` (the same items, as they are) hold: a marker before
+// each, then each marker replaced by the item due there. Nothing moves when the two agree.
+function fillSlots(container, current, wanted) {
+  if (current.every((item, i) => item === wanted[i])) return;
+  const document = container.ownerDocument;
+  const slots = current.map((item) => container.insertBefore(document.createComment(""), item));
+  slots.forEach((slot, i) => container.replaceChild(wanted[i], slot));
+}
+// `ordered`, the widget's items in another order, in the places its items hold now.
+export function vitrineFillSlots(container, ordered) {
+  const current = items(container);
+  if (current.length !== ordered.length) throw new Error("the widget's items changed");
+  fillSlots(container, current, ordered);
 }
 // The positions of a longest increasing run of `order`: those items need not move.
 function keptInPlace(order) {
@@ -94,6 +113,9 @@ extern "C" {
     /// The attribute's value, `null` when absent, or its length when over `max_value`.
     #[wasm_bindgen(js_name = vitrineAttribute)]
     fn attribute_or_length(element: &Element, name: &str, max_value: u32) -> JsValue;
+
+    #[wasm_bindgen(js_name = vitrineFillSlots, catch)]
+    fn fill_slots(container: &Element, ordered: &js_sys::Array) -> Result<(), JsValue>;
 
     #[wasm_bindgen(js_name = vitrinePlaceItems, catch)]
     fn place_items(
@@ -182,4 +204,12 @@ pub fn place(
     signal_name: &str,
 ) -> Result<(), JsValue> {
     place_items(container, order, &signals.join(","), signal_name)
+}
+
+/// Puts `ordered`, the widget's items in another order, in the places its items hold now:
+/// whatever else the page put among them stays, and nothing moves when the order is already
+/// that.
+pub fn fill(container: &Element, ordered: &[&Element]) -> Result<(), JsValue> {
+    let array: js_sys::Array = ordered.iter().copied().collect();
+    fill_slots(container, &array)
 }

@@ -25,12 +25,7 @@ pub fn rerank(engine: &Engine, container: &Element) -> Result<Ranking> {
             Ok(ranking)
         }
         Err(error) => {
-            // Best effort: if even reading the items fails, the DOM was never touched.
-            if let Ok(items) = dom::items_in_server_order(container) {
-                let elements: Vec<&Element> = items.iter().map(|(e, _)| e).collect();
-                let _ = place(container, &elements);
-            }
-            let _ = container.set_attribute(dom::STATE, "fallback");
+            restore_server_order(container);
             Err(error)
         }
     }
@@ -41,12 +36,17 @@ pub fn mark_fallback(container: &Element) {
     let _ = container.set_attribute(dom::STATE, "fallback");
 }
 
-/// Puts a widget back in the server's order and marks it `fallback`: personalization is
-/// paused, so whatever an earlier ranking moved goes back.
+/// Puts a widget back in the server's order and marks it `fallback`: a ranking failed, or
+/// personalization is paused, so whatever an earlier ranking moved goes back. A widget that
+/// Vitrine has not ranked is left as the page rendered it. Best effort: when even reading
+/// the items fails, the DOM is not touched.
 pub fn restore_server_order(container: &Element) {
-    if let Ok(items) = dom::items_in_server_order(container) {
-        let elements: Vec<&Element> = items.iter().map(|(e, _)| e).collect();
-        let _ = place(container, &elements);
+    let ranked = container.get_attribute(dom::STATE).as_deref() == Some("ranked");
+    if ranked {
+        if let Ok(items) = dom::items_in_server_order(container) {
+            let elements: Vec<&Element> = items.iter().map(|(e, _)| e).collect();
+            let _ = batch::fill(container, &elements);
+        }
     }
     mark_fallback(container);
 }
@@ -56,7 +56,7 @@ pub fn restore_server_order(container: &Element) {
 pub fn serve_holdout(container: &Element) -> Result<Vec<Explanation>> {
     let items = dom::items_in_server_order(container).inspect_err(|_| mark_fallback(container))?;
     let elements: Vec<&Element> = items.iter().map(|(e, _)| e).collect();
-    place(container, &elements)
+    batch::fill(container, &elements)
         .map_err(|e| Error::ModelRuntime(format!("DOM update: {}", describe(&e))))?;
     let _ = container.set_attribute(dom::STATE, "holdout");
     Ok(elements
@@ -207,20 +207,6 @@ fn score(scorer: Option<&Scorer>, rows: &[f32]) -> Result<Vec<f32>> {
         Some(scorer) => scorer.score(rows),
         None => Ok(ranker::rule_scores(rows)),
     }
-}
-
-/// Puts `ordered` contiguously where the items were, before whatever followed the last one.
-fn place(container: &Element, ordered: &[&Element]) -> std::result::Result<(), JsValue> {
-    let children = container.children();
-    let last_item = (0..children.length())
-        .rev()
-        .filter_map(|i| children.item(i))
-        .find(|child| child.has_attribute(dom::ITEM));
-    let anchor = last_item.and_then(|item| item.next_sibling());
-    for element in ordered {
-        container.insert_before(element, anchor.as_ref())?;
-    }
-    Ok(())
 }
 
 fn rename(error: Error, field: &str) -> Error {

@@ -170,3 +170,62 @@ test("a model runtime served without application/wasm still ranks", async () => 
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test("what the page puts among a widget's items stays in its place, ranked or not", async () => {
+  const context = await env.browser.newContext();
+  const page = await context.newPage();
+  const errors = watchConsole(page);
+  await page.goto(`${env.demo.origin}/`);
+  await page.waitForFunction(() => window.vitrine?.timings.firstRerank !== undefined);
+  const layouts = await page.evaluate(() => {
+    // Items shown in the server's order, with an ad slot and a heading among them; the
+    // shopper likes category "b", which the server placed last.
+    const widget = document.createElement("div");
+    widget.setAttribute("data-vitrine-widget", "search");
+    const item = (id, rank, category) =>
+      `<div data-vitrine-item="${id}" data-vitrine-rank="${rank}"
+        data-vitrine-category="${category}" data-vitrine-price="10"></div>`;
+    widget.innerHTML = item("p1", 0, "a") + '<div id="ad"></div>' + item("p2", 1, "a")
+      + "<h3>More</h3>" + item("p3", 2, "a") + item("p4", 3, "b.x") + item("p5", 4, "b.x");
+    document.body.append(widget);
+    for (let i = 0; i < 3; i++) {
+      window.vitrine.track({ type: "product_viewed", product: { id: `v${i}`, category: "b.x" } });
+    }
+    const layout = () =>
+      Array.from(widget.children, (c) => c.getAttribute("data-vitrine-item") ?? c.id ?? "")
+        .map((name, i) => name || widget.children[i].tagName.toLowerCase());
+    const shown = layout();
+    window.vitrine.rerank(widget);
+    const ranked = layout();
+    const state = widget.getAttribute("data-vitrine-state");
+    window.vitrine.pause();
+    const paused = layout();
+    window.vitrine.resume();
+    // A bad price: the ranking fails, and the widget is restored as it was ranked from.
+    widget.querySelector('[data-vitrine-item="p5"]').setAttribute("data-vitrine-price", "12,50");
+    window.vitrine.rerank(widget);
+    const failed = layout();
+    widget.remove();
+    // A widget that was never ranked is left as the page rendered it, even when its items'
+    // ranks disagree with their order.
+    const fresh = document.createElement("div");
+    fresh.setAttribute("data-vitrine-widget", "search");
+    fresh.innerHTML = item("q3", 2, "a") + "<h3></h3>" + item("q2", 1, "a") + item("q1", 0, "a");
+    fresh.lastElementChild.setAttribute("data-vitrine-price", "12,50");
+    document.body.append(fresh);
+    const before = fresh.innerHTML;
+    window.vitrine.rerank(fresh);
+    const untouched = fresh.innerHTML === before && fresh.dataset.vitrineState === "fallback";
+    fresh.remove();
+    return { shown, ranked, state, paused, failed, untouched };
+  });
+  assert.equal(layouts.state, "ranked");
+  const others = (layout) => layout.flatMap((name, i) => (name === "ad" || name === "h3" ? [i] : []));
+  assert.deepEqual(others(layouts.ranked), others(layouts.shown), layouts.ranked.join(" "));
+  assert.notDeepEqual(layouts.ranked, layouts.shown, "the ranking moved the items");
+  assert.deepEqual(layouts.paused, layouts.shown, "paused: the server's order, in place");
+  assert.deepEqual(layouts.failed, layouts.shown, "after a failure: the same");
+  assert.equal(layouts.untouched, true, "a widget never ranked is not touched on a failure");
+  assert.deepEqual(errors, []);
+  await context.close();
+});

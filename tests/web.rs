@@ -424,13 +424,8 @@ fn numbers_are_written_by_javascript_and_read_back_exactly() {
 #[wasm_bindgen_test]
 fn fixed_writes_what_to_fixed_writes() {
     use vitrine::number;
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut random = vitrine::offline::rng::SplitMix64::new(2026);
+    let mut next = move || random.next_u64();
     for i in 0..20_000 {
         let decimals = (next() % 4) as u8;
         // Every fourth value an exact half at its last place, where rounding is decided.

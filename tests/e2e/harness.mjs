@@ -145,6 +145,16 @@ export function fixtureSessions() {
   return sessions;
 }
 
+/** Waits until `condition()` (which may return a promise) holds, polling every 50 ms; after
+ * `ms` it throws, naming `what` was awaited. */
+export async function waitFor(condition, what, ms = 10_000) {
+  const deadline = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** Watches one page for console errors and uncaught exceptions. */
 export function watchConsole(page) {
   const errors = [];

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { auditBody, auditStored, firstSession, sdkReady, shop, storedOnDevice } from "./audit.mjs";
-import { demoAndBrowser, watchConsole } from "./harness.mjs";
+import { demoAndBrowser, waitFor, watchConsole } from "./harness.mjs";
 
 const env = demoAndBrowser();
 
@@ -83,14 +83,6 @@ function shape(value) {
     );
   }
   return value;
-}
-
-async function waitFor(condition, what) {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const vitrineRecords = (stored) =>

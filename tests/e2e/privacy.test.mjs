@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
-import { demoAndBrowser, watchConsole, widgetItems } from "./harness.mjs";
+import { demoAndBrowser, waitFor, watchConsole, widgetItems } from "./harness.mjs";
 import { auditBody, auditStored, firstSession, sdkReady, shop, storedOnDevice } from "./audit.mjs";
 
 const env = demoAndBrowser();
@@ -25,14 +25,6 @@ async function shopper() {
     "a batch reached the collector",
   );
   return { context, page, errors };
-}
-
-async function waitFor(condition, what) {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const vitrineKeys = (stored) =>

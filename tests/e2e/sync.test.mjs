@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
 import { firstSession, sdkReady, shop } from "./audit.mjs";
-import { launchBrowser, startDemo } from "./harness.mjs";
+import { launchBrowser, startDemo, waitFor } from "./harness.mjs";
 
 let browser;
 before(async () => {
@@ -40,14 +40,6 @@ async function shopper(options) {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(condition, what, ms = 10_000) {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await sleep(50);
-  }
-}
 
 const ids = (bodies) => bodies.map((b) => JSON.parse(b).batch_id);
 

@@ -329,7 +329,9 @@ impl Engine {
     /// On page hide: persist, and send every due batch by keepalive `fetch`, one request per
     /// batch so that each stays far below the page-wide 64 KB keepalive quota. The browser
     /// finishes the request after the page is gone, and the page hears no answer: the batch
-    /// is recorded as handed over at once, as a beacon was.
+    /// is recorded as handed over at once, as a beacon was. So a request the browser refuses
+    /// (the page's own keepalive requests used up the quota) is not retried; a refused beacon
+    /// used to fall back to a fetch.
     pub fn on_hide(self: &Rc<Self>) {
         self.persist_now();
         let Some(url) = self.config.sync_url.clone() else {

@@ -182,7 +182,7 @@ export interface Timings {
 
 /** A running Vitrine. */
 export interface VitrineHandle {
-  /** False when Vitrine could not start; every method then does nothing. */
+  /** False when Vitrine could not start, and after `stop()`; see those. */
   readonly active: boolean;
   /** Settles when the model is loaded and the page's widgets re-ranked or marked fallback. */
   readonly ready: Promise<void>;
@@ -234,7 +234,11 @@ export interface VitrineHandle {
   readonly arm: "personalized" | "holdout" | null;
   /** Everything Vitrine stores here, by storage key, for the shopper to download. */
   exportData(): VitrineExport | null;
-  /** Removes every listener and timer. */
+  /**
+   * Removes every listener and timer, after one last write. After it, `track` returns false
+   * and `rerank`, `rerankAll`, `scan` and `sync` do nothing; the shopper's choices (`pause`,
+   * `resume`, consent, `erase`) are still stored, and what is stored can still be read.
+   */
   stop(): void;
 }
 
@@ -840,11 +844,17 @@ function handle(
       return fallback;
     }
   };
+  // After `stop`, what would record, rank or send does nothing, as on an inert handle.
+  let stopped = false;
+  const running = <T>(fallback: T, f: () => T): T => (stopped ? fallback : guard(fallback, f));
   return {
-    active: true,
+    get active() {
+      return !stopped;
+    },
     ready,
     timings,
     track(event) {
+      if (stopped) return false;
       try {
         core.track(event);
         return true;
@@ -856,13 +866,14 @@ function handle(
       }
     },
     rerank: (container) =>
-      guard(null, () => added.quietly(() => rerankOne(core, container, report, log))),
-    rerankAll: () => guard(0, () => added.quietly(() => rerankAll(core, report, log))),
-    scan: () => guard(undefined, () => core.scan()),
+      running(null, () => added.quietly(() => rerankOne(core, container, report, log))),
+    rerankAll: () => running(0, () => added.quietly(() => rerankAll(core, report, log))),
+    scan: () => running(undefined, () => core.scan()),
     profile: () => guard(null, () => core.profile()),
     describeProfile: () => guard([], () => core.describeProfile()),
     engagement: () => guard(null, () => core.engagement() as Engagement),
     sync: async () => {
+      if (stopped) return false;
       try {
         return await core.sync();
       } catch (e) {
@@ -892,6 +903,7 @@ function handle(
     exportData: () => guard(null, () => core.exportData() as VitrineExport),
     stop: () =>
       guard(undefined, () => {
+        stopped = true;
         stopListening();
         core.stop();
       }),

@@ -33,7 +33,9 @@ pub fn describe(value: &JsValue) -> String {
         })
 }
 
-/// Where errors that no caller awaits go: the page's `onError` hook and a console warning.
+/// Where errors that no caller awaits go: the page's `onError` hook, or a console warning
+/// when there is none (the npm wrapper's hook warns itself, with the error's code: both
+/// warned each error twice).
 #[derive(Clone, Default)]
 pub struct Reporter {
     hook: Option<js_sys::Function>,
@@ -47,12 +49,16 @@ impl Reporter {
 
     /// Reports one error. Never throws: a throwing hook is itself only warned about.
     pub fn report(&self, error: &JsValue) {
-        let message = describe(error);
-        web_sys::console::warn_1(&format!("vitrine: {message}").into());
-        if let Some(hook) = &self.hook {
-            if hook.call1(&JsValue::NULL, error).is_err() {
-                web_sys::console::warn_1(&"vitrine: the onError hook threw".into());
+        match &self.hook {
+            Some(hook) => {
+                if hook.call1(&JsValue::NULL, error).is_err() {
+                    let message = describe(error);
+                    web_sys::console::warn_1(
+                        &format!("vitrine: {message} (and the onError hook threw)").into(),
+                    );
+                }
             }
+            None => web_sys::console::warn_1(&format!("vitrine: {}", describe(error)).into()),
         }
     }
 

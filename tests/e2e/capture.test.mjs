@@ -285,10 +285,15 @@ test("a second start() returns the running instance, and a click counts once", a
   });
   assert.equal((await clicks()) - before, 1);
 
-  // Once stopped, the prefix is free: a new start runs.
+  // Once stopped, the handle records nothing, and the prefix is free: a new start runs.
+  const afterStop = await page.evaluate(() => {
+    window.vitrine.stop();
+    const view = { type: "product_viewed", product: { id: "after-stop" } };
+    return { active: window.vitrine.active, tracked: window.vitrine.track(view) };
+  });
+  assert.deepEqual(afterStop, { active: false, tracked: false });
   const restarted = await page.evaluate(async () => {
     const { start } = await import("/vitrine/index.js");
-    window.vitrine.stop();
     const handle = await start({ autoCapture: false });
     const running = handle.active && handle !== window.vitrine;
     handle.stop();

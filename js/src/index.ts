@@ -887,7 +887,7 @@ function handle(
     resume: () =>
       guard(undefined, () => {
         core.resume();
-        added.quietly(() => core.rerankAll());
+        if (!stopped) added.quietly(() => core.rerankAll());
       }),
     get paused() {
       return guard(false, () => core.paused);

@@ -135,12 +135,10 @@ impl Outbox {
     /// record may have spent the day's budget already, and a second batch the same day would
     /// spend it twice; the next day's budget is whole again.
     pub fn with_day_spent(now_ms: f64, daily_limit: f64) -> Self {
-        let mut outbox = Outbox::new();
-        outbox.budget = PrivacyBudget {
-            day: (now_ms / 86_400_000.0).floor() as i64,
-            spent: daily_limit,
-        };
-        outbox
+        Outbox {
+            budget: PrivacyBudget::spent_for_the_day(daily_limit, now_ms),
+            ..Outbox::new()
+        }
     }
 
     /// The batch to send now: builds one into the queue if the interval has passed and the
@@ -197,7 +195,8 @@ impl Outbox {
     /// a uniform draw in `[0, 1)` for the backoff's jitter.
     ///
     /// A 2xx (accepted or duplicate), a batch handed over as the page went away and a 4xx
-    /// the collector will never accept end the batch; anything else keeps it, not to be re-sent before the backoff.
+    /// the collector will never accept end the batch; anything else keeps it, not to be
+    /// re-sent before the backoff.
     pub fn record(
         &mut self,
         batch_id: &str,

@@ -345,9 +345,17 @@ pub struct PrivacyBudget {
 }
 
 impl PrivacyBudget {
+    /// The whole `daily_limit` spent on the UTC day of `now_ms`.
+    pub fn spent_for_the_day(daily_limit: f64, now_ms: f64) -> Self {
+        PrivacyBudget {
+            day: utc_day(now_ms),
+            spent: daily_limit,
+        }
+    }
+
     /// Spends `epsilon` on the UTC day of `now_ms` if the day's `daily_limit` allows it.
     pub fn try_spend(&mut self, epsilon: f64, daily_limit: f64, now_ms: f64) -> bool {
-        let day = (now_ms / 86_400_000.0).floor() as i64;
+        let day = utc_day(now_ms);
         if day > self.day {
             *self = PrivacyBudget { day, spent: 0.0 };
         }
@@ -358,6 +366,11 @@ impl PrivacyBudget {
         self.spent += epsilon;
         true
     }
+}
+
+/// The UTC day number (days since the epoch) of `now_ms`.
+fn utc_day(now_ms: f64) -> i64 {
+    (now_ms / 86_400_000.0).floor() as i64
 }
 
 /// A source of unpredictable bytes. On the device it must be a CSPRNG: a predictable one

@@ -846,7 +846,8 @@ function handle(
   };
   // After `stop`, what would record, rank or send does nothing, as on an inert handle.
   let stopped = false;
-  const running = <T>(fallback: T, f: () => T): T => (stopped ? fallback : guard(fallback, f));
+  const unlessStopped = <T>(fallback: T, f: () => T): T =>
+    stopped ? fallback : guard(fallback, f);
   return {
     get active() {
       return !stopped;
@@ -866,9 +867,9 @@ function handle(
       }
     },
     rerank: (container) =>
-      running(null, () => added.quietly(() => rerankOne(core, container, report, log))),
-    rerankAll: () => running(0, () => added.quietly(() => rerankAll(core, report, log))),
-    scan: () => running(undefined, () => core.scan()),
+      unlessStopped(null, () => added.quietly(() => rerankOne(core, container, report, log))),
+    rerankAll: () => unlessStopped(0, () => added.quietly(() => rerankAll(core, report, log))),
+    scan: () => unlessStopped(undefined, () => core.scan()),
     profile: () => guard(null, () => core.profile()),
     describeProfile: () => guard([], () => core.describeProfile()),
     engagement: () => guard(null, () => core.engagement() as Engagement),

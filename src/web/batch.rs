@@ -45,9 +45,14 @@ export function vitrineAttribute(element, name, maxValue) {
   const value = element.getAttribute(name);
   return value !== null && value.length > maxValue ? value.length : value;
 }
-export function vitrinePlaceItems(container, order, signals, signalName) {
+// The widget's items, which must be the `count` that were read.
+const itemsAsRead = (container, count) => {
   const current = items(container);
-  if (current.length !== order.length) throw new Error("the widget's items changed");
+  if (current.length !== count) throw new Error("the widget's items changed");
+  return current;
+};
+export function vitrinePlaceItems(container, order, signals, signalName) {
+  const current = itemsAsRead(container, order.length);
   const names = signals.split(",");
   const wanted = Array.from(order, (i) => current[i]);
   const children = Array.prototype.indexOf;
@@ -80,9 +85,7 @@ function fillSlots(container, current, wanted) {
 }
 // `ordered`, the widget's items in another order, in the places its items hold now.
 export function vitrineFillSlots(container, ordered) {
-  const current = items(container);
-  if (current.length !== ordered.length) throw new Error("the widget's items changed");
-  fillSlots(container, current, ordered);
+  fillSlots(container, itemsAsRead(container, ordered.length), ordered);
 }
 // The positions of a longest increasing run of `order`: those items need not move.
 function keptInPlace(order) {

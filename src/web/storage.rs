@@ -123,7 +123,7 @@ impl Store {
     /// Removes every key under the prefix, from localStorage and from memory, whether this
     /// version of Vitrine knows it or an older one wrote it.
     pub fn remove_all(&mut self) {
-        let ours = format!("{}.", self.prefix);
+        let ours = self.key_prefix();
         if let Some(storage) = &self.local {
             let length = storage.length().unwrap_or(0);
             // Collect first: removing while walking the indices would skip keys.
@@ -138,10 +138,15 @@ impl Store {
         self.memory.retain(|key, _| !key.starts_with(&ours));
     }
 
+    /// What every key of ours starts with: the prefix and its dot, so that the keys of an
+    /// instance with the prefix `vitrine2` are not taken for ours.
+    fn key_prefix(&self) -> String {
+        format!("{}.", self.prefix)
+    }
+
     /// Copies what localStorage holds under our prefix into memory, then stops using it.
     fn fall_back_to_memory(&mut self, reason: &str) {
-        // With its dot: the keys of an instance with the prefix `vitrine2` are not ours.
-        let ours = format!("{}.", self.prefix);
+        let ours = self.key_prefix();
         if let Some(storage) = self.local.take() {
             let length = storage.length().unwrap_or(0);
             for i in 0..length {

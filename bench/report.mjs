@@ -369,7 +369,8 @@ more than the step gains. Nor was a first plan made without tract's optimizer ke
 until the optimized one replaced it after the first re-rank (16 cold loads each,
 interleaved): the model was ready 12 ms sooner (176 against 188 ms), but the first re-rank
 was not (210 against 206), and 2 of the 16 loads had a long task, of up to 93 ms, since the
-first score on that plan compiles the code of tract's unoptimized operators. The size budgets needed code changes, not settings. For the
+first score on that plan compiles the code of tract's unoptimized operators. The size
+budgets needed code changes, not settings. For the
 core, float formatting, \`{:?}\` and \`HashMap\` are gone since; what is left is spread
 thin: generic instantiations (iterator adaptors, \`Vec\` from iterators, closures: about
 30 % of the code), the bindings and their glue, and Vitrine's own readers and writers of

@@ -1,10 +1,10 @@
 //! An append-only log of what `POST /v1/signals` received, byte for byte.
 //!
 //! Off by default. With `--request-log FILE`, every body that passes the content-type and size
-//! checks is written as one JSON line `{"content_type": …, "cookie": …, "body": …}` before its
-//! content is validated, so an auditor (or a test) sees exactly what a browser sent, including
-//! batches the collector then refused. `cookie` says whether the request carried a `Cookie`
-//! header, which the SDK never sends; its value is not logged.
+//! checks is written as one JSON line `{"content_type": …, "cookie": …, "body": …}` before
+//! its content is validated, so an auditor (or a test) sees exactly what a browser sent,
+//! including batches the collector then refused. `cookie` says whether the request carried a
+//! `Cookie` header, which the SDK never sends; its value is not logged.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;

@@ -1,7 +1,8 @@
 // Sync in a real Chromium against the demo's own collector, watching what reaches it: the
-// batch sent as the tab closes arrives exactly once and without the store's cookies, Global Privacy Control blocks sync, revoking
-// consent purges the queue and stops every request, a 503 is retried with spaced waits and a
-// 400 is not retried at all (the last two against a demo started with `--fail-signals`).
+// batch sent as the tab closes arrives exactly once and without the store's cookies, Global
+// Privacy Control blocks sync, revoking consent purges the queue and stops every request, a
+// 503 is retried with spaced waits and a 400 is not retried at all (the last two against a
+// demo started with `--fail-signals`), and an unreadable outbox spends the day's budget.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 

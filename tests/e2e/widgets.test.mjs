@@ -220,7 +220,8 @@ test("what the page puts among a widget's items stays in its place, ranked or no
     return { shown, ranked, state, paused, failed, untouched };
   });
   assert.equal(layouts.state, "ranked");
-  const others = (layout) => layout.flatMap((name, i) => (name === "ad" || name === "h3" ? [i] : []));
+  const others = (layout) =>
+    layout.flatMap((name, i) => (name === "ad" || name === "h3" ? [i] : []));
   assert.deepEqual(others(layouts.ranked), others(layouts.shown), layouts.ranked.join(" "));
   assert.notDeepEqual(layouts.ranked, layouts.shown, "the ranking moved the items");
   assert.deepEqual(layouts.paused, layouts.shown, "paused: the server's order, in place");

@@ -50,14 +50,16 @@ export function recordResponses(page) {
 
 /**
  * The marks `vitrine:<step>` the wrapper sets while it loads the model: the model file and
- * the ranker are fetched side by side once the core is up, then the ranker's steps follow
- * one another ("ranker-fetched" is its response's arrival: it compiles as it streams in).
+ * the ranker are fetched side by side once the core is up ("ranker-fetched" is its response's
+ * arrival), the ranker is compiled whole and instantiated, a worker prepares the model once
+ * ("ranker-warmed"), and then the page parses and prepares it.
  */
 const MODEL_STEPS = [
   "model-fetched",
   "ranker-fetched",
   "ranker-compiled",
   "ranker-instantiated",
+  "ranker-warmed",
   "model-parsed",
   "model-prepared",
 ];

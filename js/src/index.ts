@@ -18,6 +18,7 @@ import type { Ranker } from "./pkg/vitrine_ranker.js";
 import type { DataLayerReport } from "./data-layer.js";
 import { decisionLog, logFallback, logRanking, widgetName, type DecisionLog } from "./debug.js";
 import { RANKER_VERSION } from "./ranker-version.js";
+import type { WarmUpAnswer, WarmUpRequest } from "./ranker-warmup.js";
 
 export { fromGa4, fromSegment } from "./migration.js";
 
@@ -112,6 +113,15 @@ export interface VitrineConfig {
    * uses it.
    */
   rankerUrl?: string | URL;
+  /**
+   * Prepare the model once in a short-lived worker before the page prepares it. The browser
+   * compiles the model runtime's code as it first runs, and this does that off the page's
+   * main thread, which then needs a few ms instead of tasks of 30 to 60. The worker shares no
+   * memory and needs no COOP/COEP; where none can start (a `worker-src` policy, the SDK served
+   * from another origin than the page), the page prepares the model itself. `false` never
+   * starts one: a policy that refuses workers also logs each refusal. Default true.
+   */
+  prepareInWorker?: boolean;
   /** Make `track` throw on invalid events instead of only reporting them. Default false. */
   strict?: boolean;
   /**
@@ -354,12 +364,16 @@ const WRAPPER_OPTIONS = [
   "modelUrl",
   "wasmUrl",
   "rankerUrl",
+  "prepareInWorker",
   "dataLayer",
   "strict",
   "onError",
   "onEngagement",
   "debug",
 ];
+
+/** The wrapper's options that are true or false. */
+const WRAPPER_SWITCHES = ["prepareInWorker", "strict", "debug"] as const;
 
 /**
  * The instances running in this page, by storage prefix. A second instance with the same
@@ -410,6 +424,13 @@ async function startOnce(config: VitrineConfig, forget: () => void): Promise<Vit
     report(vitrineError("malformed_input", message));
     return inert(timings);
   }
+  const notBoolean = WRAPPER_SWITCHES.find((k) => ![undefined, true, false].includes(config[k]));
+  if (notBoolean !== undefined) {
+    const got = typeof config[notBoolean];
+    const message = `config: \`${notBoolean}\`: expected true or false, got a value of type ${got}`;
+    report(vitrineError("malformed_input", message));
+    return inert(timings);
+  }
 
   // The model runtime and the model are asked for once the core is up, not beside it: on two
   // cores the ranker's 3.2 MB competed with the core's files, and tracking was ready 112 ms
@@ -418,7 +439,7 @@ async function startOnce(config: VitrineConfig, forget: () => void): Promise<Vit
   const modelUrl = config.modelUrl;
   const model = modelUrl === undefined
     ? undefined
-    : loadCore(config).then(() => loadModel(config, modelUrl));
+    : loadCore(config).then(() => loadModel(config, modelUrl, log));
   model?.catch(() => {});
 
   let core: Core;
@@ -531,16 +552,45 @@ async function loadModelAndRerank(
  * The model at `url`, loaded into the model runtime: a second wasm, fetched and compiled
  * beside the model itself.
  */
-async function loadModel(config: VitrineConfig, url: string): Promise<Ranker> {
-  const [runtime, bytes] = await Promise.all([loadRanker(config), fetchModel(url)]);
+async function loadModel(config: VitrineConfig, url: string, log: DecisionLog): Promise<Ranker> {
+  // Started before the module is compiled, so that the worker is up by the time it is.
+  const warmUp = config.prepareInWorker === false ? undefined : startWarmUp();
+  try {
+    const [{ runtime, module }, bytes] = await Promise.all([
+      loadRanker(config),
+      fetchModel(url),
+    ]);
+    // The plan for the longest list the page shows now, so that its first re-rank makes none
+    // (a plan for one row went unused on the demo's 48 items).
+    const rows = longestWidget();
+    if (warmUp !== undefined) {
+      const started = now();
+      const failed = await warmUp.prepare({ module, model: bytes, rows });
+      mark("ranker-warmed");
+      log?.(failed === undefined
+        ? `model prepared in a worker in ${(now() - started).toFixed(1)} ms`
+        : `model not prepared in a worker (${failed}): preparing on the main thread`);
+    }
+    return await prepareModel(runtime, url, bytes, rows);
+  } finally {
+    warmUp?.stop();
+  }
+}
+
+/**
+ * The model parsed and prepared by `runtime`, a stage per task: each runs tract code, and on a
+ * cold page without the worker's help (`startWarmUp`) the browser compiles it as it goes; all
+ * of them in one task blocked the page for 50 to 90 ms.
+ */
+async function prepareModel(
+  runtime: RankerRuntime,
+  url: string,
+  bytes: Uint8Array,
+  rows: number,
+): Promise<Ranker> {
   try {
     const ranker = new runtime.Ranker(bytes);
     mark("model-parsed");
-    // The plan for the longest list the page shows now, so that its first re-rank makes none
-    // (a plan for one row went unused on the demo's 48 items). A stage per task: each runs
-    // tract code for the first time, which the browser compiles as it goes, and all of them
-    // in one task blocked the page for 50 to 90 ms.
-    const rows = longestWidget();
     do await nextTask();
     while (!ranker.prepare(rows));
     mark("model-prepared");
@@ -551,6 +601,67 @@ async function loadModel(config: VitrineConfig, url: string): Promise<Ranker> {
     throw vitrineError(error.code, `modelUrl: ${url}: ${error.message}`);
   }
 }
+
+/** A worker preparing the model once, off the main thread (`ranker-warmup.ts` says why). */
+interface WarmUp {
+  /** Hands the worker its work; resolves once it is done, with why it failed if it did. */
+  prepare: (request: WarmUpRequest) => Promise<string | undefined>;
+  /** Ends the worker, done or not. */
+  stop: () => void;
+}
+
+/**
+ * Longest wait for the worker. It took 50 ms on the benchmark's cold loads and 100 with the
+ * CPU slowed 2.5 times; past this, the page prepares the model itself.
+ */
+const WARM_UP_TIMEOUT_MS = 3000;
+
+/**
+ * The warm-up worker, once per page: the module's code is compiled after the first, and
+ * preparing again costs the page little. Undefined where there is nothing to warm or no
+ * worker to be had: a second model, no `Worker`, a policy's `worker-src`, the SDK served from
+ * another origin than the page's. The page then prepares the model as it would without.
+ */
+function startWarmUp(): WarmUp | undefined {
+  if (rankerWarmedUp) return undefined;
+  rankerWarmedUp = true;
+  let worker: Worker;
+  try {
+    worker = new Worker(new URL("./ranker-warmup.js", import.meta.url), { type: "module" });
+  } catch {
+    return undefined;
+  }
+  const answered = new Promise<string | undefined>((resolve) => {
+    worker.onmessage = (event: MessageEvent<WarmUpAnswer>) => resolve(event.data.failed);
+    worker.onerror = (event) => {
+      // Not the page's error: the page prepares the model itself instead.
+      event.preventDefault();
+      resolve(event.message || "the worker did not start");
+    };
+  });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return {
+    prepare: (request) => {
+      try {
+        worker.postMessage(request);
+      } catch (e) {
+        return Promise.resolve(asVitrineError(e).message);
+      }
+      const late = new Promise<string>((resolve) => {
+        const why = `no answer in ${WARM_UP_TIMEOUT_MS} ms`;
+        timer = setTimeout(() => resolve(why), WARM_UP_TIMEOUT_MS);
+      });
+      return Promise.race([answered, late]);
+    },
+    stop: () => {
+      clearTimeout(timer);
+      worker.terminate();
+    },
+  };
+}
+
+/** Whether this page has started the warm-up worker: one is enough (`startWarmUp`). */
+let rankerWarmedUp = false;
 
 /** The item count of the page's longest widget (its children the core ranks), at least 1. */
 function longestWidget(): number {
@@ -610,7 +721,10 @@ const loadCore = oncePerPage(async (config) => {
   return wasm;
 });
 
-/** The model runtime's module, compiled off the main thread; once per page. */
+/** The model runtime's glue, instantiated with its module. */
+type RankerRuntime = typeof import("./pkg/vitrine_ranker.js");
+
+/** The model runtime's module, compiled off the main thread, and its glue; once per page. */
 const loadRanker = oncePerPage(async (config) => {
   const url = config.rankerUrl ?? defaultRankerUrl();
   try {
@@ -620,7 +734,7 @@ const loadRanker = oncePerPage(async (config) => {
     ]);
     await runtime.default({ module_or_path: module });
     mark("ranker-instantiated");
-    return runtime;
+    return { runtime, module };
   } catch (e) {
     const why = asVitrineError(e).message;
     const message = `rankerUrl: ${String(url)} did not load (${why}), `

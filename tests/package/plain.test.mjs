@@ -206,6 +206,15 @@ test("an unknown option names it and lists the known ones", async () => {
   assertError(errors[0], "malformed_input", "`colour`", "expected one of", "modelUrl", "debug");
 });
 
+test("a switch that is not true or false names the option", async () => {
+  const { errors, value } = await reported(async (vitrine, onError) => {
+    const handle = await vitrine.start({ prepareInWorker: "no", onError });
+    return handle.active;
+  });
+  assertError(errors[0], "malformed_input", "`prepareInWorker`", "expected true or false");
+  assert.equal(value, false);
+});
+
 test("bad events name the field and what was expected; strict mode throws the same", async () => {
   const { errors, value } = await reported(async (vitrine, onError) => {
     const handle = await vitrine.start({ onError, autoCapture: false });
@@ -500,7 +509,9 @@ test("the start-up path (wrapper, glue, snippets, core wasm) stays within 97 kB 
 test("the packed model runtime is within 1.0 MB of brotli, without tract's transforms", () => {
   const pkg = join(site.dir, "vitrine", "dist", "pkg");
   const wasm = readFileSync(join(pkg, "vitrine_ranker_bg.wasm"));
-  const bytes = brotli(wasm) + brotli(readFileSync(join(pkg, "vitrine_ranker.js")));
+  const warmUp = readFileSync(join(site.dir, "vitrine", "dist", "ranker-warmup.js"));
+  const glue = readFileSync(join(pkg, "vitrine_ranker.js"));
+  const bytes = brotli(wasm) + brotli(glue) + brotli(warmUp);
   assert.ok(bytes <= 1_000_000, `the ranker is ${bytes} bytes of brotli`);
   for (const text of ["deserializing patch config", "deserializing f32_to_f16 config"]) {
     assert.equal(wasm.includes(text), false, `the ranker still has "${text}"`);

@@ -55,6 +55,20 @@ test("the bundled wasm and model load, and the widget is ranked by the model", a
   assert.equal(report.hasModel, true);
 });
 
+test("the model runtime's warm-up worker is bundled and prepares the model", async () => {
+  const opened = await openPage(browser, server.origin, "/?debug");
+  try {
+    assert.equal(await settledState(opened.page, "#recs"), "ranked");
+    await opened.page.waitForFunction(() => window.pageReport.hasModel !== undefined);
+    const debug = opened.console.map((m) => m.text).filter((t) => t.startsWith("vitrine debug:"));
+    assert.ok(debug.some((t) => t.includes("model prepared in a worker")), debug.join("\n"));
+    assert.deepEqual(opened.pageErrors, []);
+    assert.deepEqual(opened.foreign, []);
+  } finally {
+    await opened.close();
+  }
+});
+
 test("useRankedWidget ranks a list React renders after Vitrine is ready, before it is painted", async () => {
   const opened = await openPage(browser, server.origin, "/react.html");
   try {
@@ -88,24 +102,27 @@ test("<vitrine-widget> ranks itself, also when attached after Vitrine is ready",
   }
 });
 
-test("the Vite dev server, pre-bundling included, needs no config for the wasm", async () => {
-  const dev = await createServer({
-    root: app.dir,
-    logLevel: "warn",
-    server: { host: "127.0.0.1", port: 0 },
+test("the Vite dev server, pre-bundling included, needs no config for the wasm or the worker",
+  async () => {
+    const dev = await createServer({
+      root: app.dir,
+      logLevel: "warn",
+      server: { host: "127.0.0.1", port: 0 },
+    });
+    await dev.listen();
+    const origin = `http://127.0.0.1:${dev.httpServer.address().port}`;
+    const opened = await openPage(browser, origin, "/?debug");
+    try {
+      assert.equal(await settledState(opened.page, "#recs"), "ranked");
+      await opened.page.waitForFunction(() => window.pageReport.active !== null);
+      const report = await opened.page.evaluate(() => window.pageReport);
+      assert.equal(report.hasModel, true);
+      const debug = opened.console.map((m) => m.text).filter((t) => t.startsWith("vitrine debug:"));
+      assert.ok(debug.some((t) => t.includes("model prepared in a worker")), debug.join("\n"));
+      assert.deepEqual(report.errors, []);
+      assert.deepEqual(opened.pageErrors, []);
+    } finally {
+      await opened.close();
+      await dev.close();
+    }
   });
-  await dev.listen();
-  const origin = `http://127.0.0.1:${dev.httpServer.address().port}`;
-  const opened = await openPage(browser, origin, "/");
-  try {
-    assert.equal(await settledState(opened.page, "#recs"), "ranked");
-    await opened.page.waitForFunction(() => window.pageReport.active !== null);
-    const report = await opened.page.evaluate(() => window.pageReport);
-    assert.equal(report.hasModel, true);
-    assert.deepEqual(report.errors, []);
-    assert.deepEqual(opened.pageErrors, []);
-  } finally {
-    await opened.close();
-    await dev.close();
-  }
-});

@@ -13,7 +13,9 @@ products.forEach((product, rank) => {
   widget.append(item);
 });
 
-const vitrine = await start({ modelUrl: "/ranker.onnx", onError, holdout: 0 });
+// `?debug` logs the SDK's decisions, among them where the model was prepared.
+const debug = new URLSearchParams(location.search).has("debug");
+const vitrine = await start({ modelUrl: "/ranker.onnx", onError, holdout: 0, debug });
 vitrine.track({ type: "product_viewed", product: products[4] });
 await vitrine.ready;
 report.hasModel = vitrine.timings.modelReady !== undefined;

@@ -1,0 +1,95 @@
+// The model prepared once in a short-lived worker before the page prepares it
+// (`prepareInWorker`, on by default): the worker starts, answers and is ended. Where it cannot
+// start, or is switched off, the page prepares the model itself, ranks the same, and reports
+// nothing, since nothing went wrong for the store.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { demoAndBrowser, waitFor, watchConsole, widgetItems } from "./harness.mjs";
+
+const env = demoAndBrowser();
+
+const WORKER_SCRIPT = "/vitrine/ranker-warmup.js";
+
+/**
+ * The demo home page with the debug log, once its first re-rank is done: the widget's state,
+ * the SDK's debug lines, the workers the page started (and whether each was ended), the
+ * errors Vitrine reported and the console's.
+ */
+async function homePage(context) {
+  const page = await context.newPage();
+  const consoleErrors = watchConsole(page);
+  const debug = [];
+  page.on("console", (m) => m.text().startsWith("vitrine debug: ") && debug.push(m.text()));
+  const workers = [];
+  page.on("worker", (worker) => {
+    const seen = { path: new URL(worker.url()).pathname, ended: false };
+    workers.push(seen);
+    worker.on("close", () => (seen.ended = true));
+  });
+  await page.goto(`${env.demo.origin}/?vitrine-debug`);
+  await widgetItems(page, "recommendations");
+  await page.waitForFunction(() => window.vitrine?.timings.firstRerank !== undefined);
+  const state = await page.getAttribute("[data-vitrine-widget]", "data-vitrine-state");
+  const reported = await page.evaluate(() => window.vitrineErrors);
+  return { page, state, debug, workers, reported, consoleErrors };
+}
+
+const prepared = (debug, how) => debug.filter((line) => line.includes(how));
+
+test("the model is prepared in a worker first, which is then ended", async () => {
+  const context = await env.browser.newContext();
+  const home = await homePage(context);
+  assert.equal(home.state, "ranked");
+  // Ended as the model is ready; the close event may come a moment later.
+  await waitFor(() => home.workers.every((w) => w.ended), "the worker was ended", 5000);
+  assert.deepEqual(home.workers, [{ path: WORKER_SCRIPT, ended: true }]);
+  assert.equal(prepared(home.debug, "model prepared in a worker").length, 1, home.debug.join("\n"));
+  const warmed = await home.page.evaluate(
+    () => performance.getEntriesByName("vitrine:ranker-warmed").length,
+  );
+  assert.equal(warmed, 1);
+  assert.deepEqual(home.reported, []);
+  assert.deepEqual(home.consoleErrors, []);
+  await context.close();
+});
+
+test("a worker that cannot load leaves the page to prepare the model, and nothing is reported",
+  async () => {
+    const context = await env.browser.newContext();
+    let refused = 0;
+    await context.route(`**${WORKER_SCRIPT}`, (route) => {
+      refused += 1;
+      return route.fulfill({ status: 404, body: "" });
+    });
+    const home = await homePage(context);
+    assert.equal(refused, 1);
+    assert.equal(home.state, "ranked");
+    const fallback = prepared(home.debug, "model not prepared in a worker");
+    assert.equal(fallback.length, 1, home.debug.join("\n"));
+    assert.match(fallback[0], /preparing on the main thread/);
+    assert.deepEqual(home.reported, []);
+    // Only the browser's own line about the refused script.
+    assert.ok(home.consoleErrors.every((e) => e.includes("404")), home.consoleErrors.join("\n"));
+    await context.close();
+  });
+
+test("prepareInWorker: false starts no worker", async () => {
+  const context = await env.browser.newContext();
+  let rewritten = 0;
+  await context.route("**/static/app.js", async (route) => {
+    const response = await route.fetch();
+    const script = await response.text();
+    const body = script.replace("modelUrl: ", "prepareInWorker: false, modelUrl: ");
+    rewritten += body === script ? 0 : 1;
+    return route.fulfill({ response, body });
+  });
+  const home = await homePage(context);
+  assert.equal(rewritten, 1, "the demo's start() got the option");
+  assert.equal(home.state, "ranked");
+  assert.deepEqual(home.workers, []);
+  assert.deepEqual(prepared(home.debug, "in a worker"), []);
+  assert.deepEqual(home.reported, []);
+  assert.deepEqual(home.consoleErrors, []);
+  await context.close();
+});

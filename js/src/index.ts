@@ -437,9 +437,11 @@ async function startOnce(config: VitrineConfig, forget: () => void): Promise<Vit
   // after start instead of 65, for no gain to the model (ready at 222 vs 219 ms; 10 cold
   // loads each, interleaved). A failure is reported once, below; no core, no model.
   const modelUrl = config.modelUrl;
+  let tracking = (_ready: boolean) => {};
+  const trackingReady = new Promise<boolean>((resolve) => (tracking = resolve));
   const model = modelUrl === undefined
     ? undefined
-    : loadCore(config).then(() => loadModel(config, modelUrl, log));
+    : loadCore(config).then(() => loadModel(config, modelUrl, log, trackingReady));
   model?.catch(() => {});
 
   let core: Core;
@@ -463,9 +465,11 @@ async function startOnce(config: VitrineConfig, forget: () => void): Promise<Vit
     report(error);
     markAllFallback();
     timings.firstRerank = now();
+    tracking(false);
     return inert(timings);
   }
   timings.trackingReady = now();
+  tracking(true);
   log?.(`tracking ready ${(timings.trackingReady - timings.started).toFixed(1)} ms after start`);
   // Before the first re-rank, so that the events the page pushed while Vitrine loaded count.
   // Straight to the core: `strict` must not make the page's push throw.
@@ -552,9 +556,13 @@ async function loadModelAndRerank(
  * The model at `url`, loaded into the model runtime: a second wasm, fetched and compiled
  * beside the model itself.
  */
-async function loadModel(config: VitrineConfig, url: string, log: DecisionLog): Promise<Ranker> {
-  // Started before the module is compiled, so that the worker is up by the time it is.
-  const warmUp = config.prepareInWorker === false ? undefined : startWarmUp();
+async function loadModel(
+  config: VitrineConfig,
+  url: string,
+  log: DecisionLog,
+  trackingReady: Promise<boolean>,
+): Promise<Ranker> {
+  const warmUp = config.prepareInWorker === false ? undefined : startWarmUp(trackingReady);
   try {
     const [{ runtime, module }, bytes] = await Promise.all([
       loadRanker(config),
@@ -618,13 +626,45 @@ const WARM_UP_TIMEOUT_MS = 3000;
 
 /**
  * The warm-up worker, once per page: the module's code is compiled after the first, and
- * preparing again costs the page little. Undefined where there is nothing to warm or no
- * worker to be had: a second model, no `Worker`, a policy's `worker-src`, the SDK served from
- * another origin than the page's. The page then prepares the model as it would without.
+ * preparing again costs the page little. Started once tracking is ready (`after` resolves
+ * true), while the model runtime is still downloaded and compiled: started beside the
+ * core, the worker delayed tracking by 10 ms with the CPU slowed 2.5 times (12 cold loads
+ * each); started once the module was compiled, the model was ready 15 ms later. Undefined
+ * for a second model in the page; where no worker can be had (no `Worker`, a policy's
+ * `worker-src`, the SDK served from another origin than the page's), `prepare` says so and
+ * the page prepares the model as it would without.
  */
-function startWarmUp(): WarmUp | undefined {
+function startWarmUp(after: Promise<boolean>): WarmUp | undefined {
   if (rankerWarmedUp) return undefined;
   rankerWarmedUp = true;
+  let ended = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const started = after.then((go) => (go && !ended ? warmUpWorker() : undefined));
+  return {
+    prepare: async (request) => {
+      const warmUp = await started;
+      if (warmUp === undefined) return "no worker could start";
+      try {
+        warmUp.worker.postMessage(request);
+      } catch (e) {
+        return asVitrineError(e).message;
+      }
+      const late = new Promise<string>((resolve) => {
+        const why = `no answer in ${WARM_UP_TIMEOUT_MS} ms`;
+        timer = setTimeout(() => resolve(why), WARM_UP_TIMEOUT_MS);
+      });
+      return Promise.race([warmUp.answered, late]);
+    },
+    stop: () => {
+      ended = true;
+      clearTimeout(timer);
+      void started.then((warmUp) => warmUp?.worker.terminate());
+    },
+  };
+}
+
+/** A new warm-up worker and its answer; undefined when none can start. */
+function warmUpWorker(): { worker: Worker; answered: Promise<string | undefined> } | undefined {
   let worker: Worker;
   try {
     worker = new Worker(new URL("./ranker-warmup.js", import.meta.url), { type: "module" });
@@ -639,25 +679,7 @@ function startWarmUp(): WarmUp | undefined {
       resolve(event.message || "the worker did not start");
     };
   });
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return {
-    prepare: (request) => {
-      try {
-        worker.postMessage(request);
-      } catch (e) {
-        return Promise.resolve(asVitrineError(e).message);
-      }
-      const late = new Promise<string>((resolve) => {
-        const why = `no answer in ${WARM_UP_TIMEOUT_MS} ms`;
-        timer = setTimeout(() => resolve(why), WARM_UP_TIMEOUT_MS);
-      });
-      return Promise.race([answered, late]);
-    },
-    stop: () => {
-      clearTimeout(timer);
-      worker.terminate();
-    },
-  };
+  return { worker, answered };
 }
 
 /** Whether this page has started the warm-up worker: one is enough (`startWarmUp`). */

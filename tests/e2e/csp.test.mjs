@@ -1,7 +1,8 @@
 // The demo under its strict Content-Security-Policy, and under the same policy without
 // 'wasm-unsafe-eval' (rewritten by a Playwright route): the SDK runs in the first case; in
 // the second it reports why it cannot, the page keeps the server's order, and nothing is
-// thrown at the page.
+// thrown at the page. Under a policy that refuses workers, the page prepares the model
+// itself.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
@@ -86,5 +87,30 @@ test("without 'wasm-unsafe-eval' the SDK says why and the page keeps server orde
   assert.deepEqual(errors.filter((e) => e.startsWith("uncaught")), []);
   for (const error of errors) assert.match(error, /Content Security Policy/, error);
   assert.equal(await page.evaluate(() => window.vitrine.track({ type: "x" })), false);
+  await context.close();
+});
+
+test("under a policy that refuses workers the page prepares the model itself", async () => {
+  const context = await env.browser.newContext();
+  await context.route("**/*", async (route) => {
+    if (route.request().resourceType() !== "document") return route.continue();
+    const response = await route.fetch();
+    const headers = response.headers();
+    headers["content-security-policy"] += "; worker-src 'none'";
+    return route.fulfill({ response, headers });
+  });
+  const { page, errors } = await watchedPage(context);
+  await page.goto(`${env.demo.origin}/`);
+  await widgetItems(page, "recommendations");
+  await page.waitForFunction(() => window.vitrine?.timings.firstRerank !== undefined);
+  assert.equal(await page.getAttribute("[data-vitrine-widget]", "data-vitrine-state"), "ranked");
+  assert.ok(await page.evaluate(() => window.vitrine.timings.modelReady !== undefined));
+  assert.deepEqual(await page.evaluate(() => window.vitrineErrors), []);
+  assert.ok(
+    (await page.evaluate(() => window.cspViolations)).some((v) => v.startsWith("worker-src")),
+    "the browser refused the worker",
+  );
+  // Chromium's own notice of the refusal is the only console error.
+  for (const error of errors) assert.match(error, /Content Security Policy/, error);
   await context.close();
 });

@@ -30,6 +30,12 @@ export function compressedSizes(body) {
   return cache[key];
 }
 
+/** The body at `url`, or null. */
+async function refetch(url) {
+  const response = await fetch(url).catch(() => null);
+  return response?.ok ? Buffer.from(await response.arrayBuffer()) : null;
+}
+
 /** Every successful response of `page` from now on, as `{ path, type, response }`. */
 export function recordResponses(page) {
   const seen = [];
@@ -41,7 +47,9 @@ export function recordResponses(page) {
     const files = [];
     for (const { path, type, response } of seen) {
       if (response.status() !== 200) continue;
-      const body = await response.body().catch(() => null);
+      // A worker's responses have no body to read through the page: fetched again, from
+      // the same local server.
+      const body = await response.body().catch(() => refetch(response.url()));
       if (body) files.push({ path, type, ...compressedSizes(body) });
     }
     return files;

@@ -411,6 +411,23 @@ plan: at 2.5× the longest of them is near 50 ms. Playwright's selector engine w
 the long tasks: it is a script parsed on the page's main thread when \`waitForSelector\`
 first runs, 64 ms at 2.5×, so the cold starts now wait inside the page.
 
+The model is now prepared once in a worker before the page prepares it
+(\`js/src/ranker-warmup.ts\`). Chromium compiles a wasm function at its first call, on the
+calling thread, and a module's compiled code is shared by its instances in the page: the
+worker is handed the page's compiled module, parses, prepares and scores once, and is
+ended. The page's own parse and prepare then take about 3 ms instead of 40 (8 to parse,
+then stages of 10, 7, 14 and 1 ms; the worker's part is the "ranker warmed" step above).
+Cold loads interleaved with the same build without a worker (its \`Worker\` removed by an
+init script; no request routing, which slowed the worker's requests most), 16 or 20 each:
+with the main thread idle on these two cores the model was ready 15 to 30 ms later (155
+against 140 ms, 166 against 137, 175 against 158), since the worker's compiling is no
+faster than the page's and the page waits for it; with the main thread slowed 2.5 times it
+was ready 20 to 30 ms sooner (268 against 298 ms, 254 against 273), and the stages of
+up to 60 ms at that speed leave the page. The worker starts once tracking is ready: started
+beside the core, it made tracking 10 ms later at 2.5× (93 against 81 ms), and started once
+the module was compiled, the model 15 ms later. A store's main thread is rarely idle while
+its page loads, so the worker is on by default; \`prepareInWorker: false\` switches it off.
+
 Where a re-rank (a) of 100 goes, from a Chromium CPU profile of \`benchDecide\` on builds
 that keep their function names. A quarter of the model path was the new \`Float32Array\`
 the core made for the rows on each call (its buffer lives outside the JavaScript heap);

@@ -1,7 +1,8 @@
 // A fresh Vite app installs the packed tarball, `vite build`s with Vite's defaults, and the
-// built pages personalize their widgets in headless Chromium: the plain API with the model,
-// the React hook, and the `<vitrine-widget>` element; and the dev server, with its dependency
-// pre-bundling, serves the same app without any Vitrine-specific config.
+// built pages personalize their widgets in headless Chromium: the plain API with the model
+// (prepared first in the bundled warm-up worker), the React hook, and the `<vitrine-widget>`
+// element; and the dev server, with its dependency pre-bundling, serves the same app without
+// any Vitrine-specific config.
 import assert from "node:assert/strict";
 import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -42,31 +43,24 @@ async function settle(url, selector) {
     assert.deepEqual(opened.pageErrors, [], "uncaught errors");
     assert.deepEqual(report.errors, [], "errors reported to onError");
     assert.deepEqual(opened.foreign, [], "requests beyond the page's origin");
-    return { state, report, page: opened.page };
+    return { state, report, messages: opened.console };
   } finally {
     await opened.close();
   }
 }
 
-test("the bundled wasm and model load, and the widget is ranked by the model", async () => {
-  const { state, report } = await settle("/", "#recs");
+/** Checks that the debug log says the model was prepared in the warm-up worker. */
+function assertPreparedInWorker(messages) {
+  const debug = messages.map((m) => m.text).filter((t) => t.startsWith("vitrine debug:"));
+  assert.ok(debug.some((t) => t.includes("model prepared in a worker")), debug.join("\n"));
+}
+
+test("the bundled wasm, worker and model load, and the widget is ranked by the model", async () => {
+  const { state, report, messages } = await settle("/?debug", "#recs");
+  assertPreparedInWorker(messages);
   assert.equal(state, "ranked");
   assert.equal(report.active, true);
   assert.equal(report.hasModel, true);
-});
-
-test("the model runtime's warm-up worker is bundled and prepares the model", async () => {
-  const opened = await openPage(browser, server.origin, "/?debug");
-  try {
-    assert.equal(await settledState(opened.page, "#recs"), "ranked");
-    await opened.page.waitForFunction(() => window.pageReport.hasModel !== undefined);
-    const debug = opened.console.map((m) => m.text).filter((t) => t.startsWith("vitrine debug:"));
-    assert.ok(debug.some((t) => t.includes("model prepared in a worker")), debug.join("\n"));
-    assert.deepEqual(opened.pageErrors, []);
-    assert.deepEqual(opened.foreign, []);
-  } finally {
-    await opened.close();
-  }
 });
 
 test("useRankedWidget ranks a list React renders after Vitrine is ready, before it is painted", async () => {
@@ -117,8 +111,7 @@ test("the Vite dev server, pre-bundling included, needs no config for the wasm o
       await opened.page.waitForFunction(() => window.pageReport.active !== null);
       const report = await opened.page.evaluate(() => window.pageReport);
       assert.equal(report.hasModel, true);
-      const debug = opened.console.map((m) => m.text).filter((t) => t.startsWith("vitrine debug:"));
-      assert.ok(debug.some((t) => t.includes("model prepared in a worker")), debug.join("\n"));
+      assertPreparedInWorker(opened.console);
       assert.deepEqual(report.errors, []);
       assert.deepEqual(opened.pageErrors, []);
     } finally {

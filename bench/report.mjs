@@ -59,6 +59,8 @@ export function results(run) {
     loads_with_long_task: cold.loads_with_long_task,
     longest_task_max_ms: cold.longest_task_max_ms,
     loads_with_long_task_after_start: cold.loads_with_long_task_after_start,
+    longest_task_after_start_max_ms: cold.longest_task_after_start_max_ms,
+    vitrine_script_before_start_max_ms: cold.vitrine_script_before_start_max_ms,
     model_ready_ms: cold.model_ready_ms,
     model_steps_ms: cold.model_steps_ms,
     first_rerank_ms: cold.first_rerank_ms,
@@ -80,6 +82,7 @@ export function results(run) {
       longest_task_max_ms: run.slowed.longest_task_max_ms,
       loads_with_long_task_after_start: run.slowed.loads_with_long_task_after_start,
       longest_task_after_start_max_ms: run.slowed.longest_task_after_start_max_ms,
+      vitrine_script_before_start_max_ms: run.slowed.vitrine_script_before_start_max_ms,
     },
     rerank_p95_us: keyed(bench.sizes, (n) => bench.decide[n].p95_us),
     ort_run_p95_us: keyed(bench.sizes, (n) => bench.ort[n].p95_us),
@@ -133,7 +136,10 @@ function goals(run) {
     model_ready_within_150_ms: cold.model_ready_ms <= 150,
     core_within_80_kb_brotli: brotliOf(sdk.core) <= 80_000,
     ranker_within_1_mb_brotli: brotliOf(sdk.ranker) <= 1_000_000,
-    no_long_task_over_50_ms: cold.loads_with_long_task === 0,
+    // Vitrine's: every long task after start(), and before it a frame in which Vitrine's own
+    // scripts ran that long; the page's own tasks before start() are reported apart.
+    no_long_task_over_50_ms: cold.loads_with_long_task_after_start === 0
+      && cold.vitrine_script_before_start_max_ms <= 50,
   };
 }
 
@@ -246,11 +252,13 @@ export function table(run) {
     `    core ≤ 80 kB brotli: ${verdict(r.goals.core_within_80_kb_brotli)} `
       + `(${r.core_brotli_bytes} B); ranker ≤ 1.0 MB brotli: `
       + `${verdict(r.goals.ranker_within_1_mb_brotli)} (${r.ranker_brotli_bytes} B)`,
-    `    no long task over 50 ms in any load: ${verdict(r.goals.no_long_task_over_50_ms)} `
-      + `(${cold.loads_with_long_task} of ${cold.loads} loads had one, the longest `
-      + `${cold.longest_task_max_ms.toFixed(0)} ms; in the median load ${cold.long_tasks}, `
-      + `longest ${cold.longest_task_ms.toFixed(0)} ms; whole page, not attributed: `
-      + `${cold.loads_with_long_task_after_start} of the loads had one after start())`,
+    `    no long task over 50 ms from Vitrine in any load: `
+      + `${verdict(r.goals.no_long_task_over_50_ms)} (${cold.loads_with_long_task_after_start} `
+      + `of ${cold.loads} loads had one after start(), the longest `
+      + `${cold.longest_task_after_start_max_ms.toFixed(0)} ms; before it, Vitrine's scripts `
+      + `ran at most ${cold.vitrine_script_before_start_max_ms.toFixed(0)} ms in a frame; `
+      + `with the page's own before start(): ${cold.loads_with_long_task} loads had one, the `
+      + `longest ${cold.longest_task_max_ms.toFixed(0)} ms)`,
     `  track(): ${us(bench.track.median_us)} µs median, ${us(bench.track.p99_us)} µs p99 per `
       + `event (${bench.track.events} events in batches of ${bench.track.batch})`,
     ...trackingLines(run.tracking),
@@ -422,14 +430,17 @@ worker is handed the page's compiled module, parses, prepares and scores once, a
 ended. The page's own parse and prepare then take about 3 ms instead of 40 (8 to parse,
 then stages of 10, 7, 14 and 1 ms; the worker's part is the "ranker warmed" step above).
 Cold loads interleaved with the same build without a worker (its \`Worker\` removed by an
-init script; no request routing, which slowed the worker's requests most), 16 or 20 each:
-with the main thread idle on these two cores the model was ready 15 to 30 ms later (155
-against 140 ms, 166 against 137, 175 against 158), since the worker's compiling is no
-faster than the page's and the page waits for it; with the main thread slowed 2.5 times it
-was ready 20 to 30 ms sooner (268 against 298 ms, 254 against 273), and the stages of
-up to 60 ms at that speed leave the page. The worker starts once tracking is ready: started
-beside the core, it made tracking 10 ms later at 2.5× (93 against 81 ms), and started once
-the module was compiled, the model 15 ms later. A store's main thread is rarely idle while
+init script; no request routing, which slowed the worker's requests most): with the main
+thread idle on these two cores, 20 loads each, the model was ready 21 ms later (133 against
+111 ms; 27 ms later in an earlier run, and 15 to 29 in three runs of a first version that
+started the worker beside the core), since the worker compiles no faster than the page and
+the page waits for it; with the main thread slowed 2.5 times, 14 loads each, it was ready 12
+ms sooner (231 against 243 ms; 30 ms sooner in an earlier run, 18 and 25 for the first
+version), and the stages of up to 60 ms at that speed leave the page. The worker starts once tracking is ready: started beside the core, it made
+tracking 10 ms later at 2.5× (93 against 81 ms), and started once the module was compiled,
+the model 15 ms later. Compiling the module in the worker as it streams in, and handing it
+to the page, was no sooner (8 alternating loads each in a test page): the worker's start
+took what streaming saved. A store's main thread is rarely idle while
 its page loads, so the worker is on by default; \`prepareInWorker: false\` switches it off.
 
 Where a re-rank (a) of 100 goes, from a Chromium CPU profile of \`benchDecide\` on builds
@@ -520,7 +531,11 @@ in the browser they did not.
   (CDP \`Emulation.setCPUThrottlingRate\`, ${run.slowed.cpu_slowdown}×), which slows the
   page's main thread but neither the browser's compile threads nor the network, so it
   stands for a slower machine only roughly. Long tasks are counted from \`start()\` on, and
-  then with the page's own before it (its parse, layout and first paint).
+  then with the page's own before it (its parse, layout and first paint). Issue 7's verdict
+  counts every long task after \`start()\` as Vitrine's, and one before it only if Vitrine's
+  scripts (\`/vitrine/…\`) ran over 50 ms in its long animation frame (the
+  \`long-animation-frame\` entries name each script that ran in a frame): before
+  \`start()\` they only evaluate their modules.
 - **Bytes**: every response of the first cold load, raw, gzip level 9 and brotli quality 11
   (node's zlib). The demo serves them uncompressed. \`core_brotli_bytes\` in the JSON is the
   start-up path (the wrapper and the modules it imports, the core's glue and snippets,

@@ -25,19 +25,67 @@ const builtInToJson = (value) =>
 
 /** `JSON.stringify(value)`, with `NaN` and the infinities written as strings (so that they
  * are refused at their field instead of turning into `null`), and what the page's object
- * holds written in place of what a built-in prototype's `toJSON` made of it. */
+ * holds written in place of what a built-in prototype's `toJSON` made of it. What JSON
+ * cannot hold (a BigInt, a string with a lone surrogate, an object within itself) throws a
+ * `VitrineFieldError` whose `path` names where it is, as `items[0].price`. */
 export function vitrineStringify(value) {
   // Only where a prototype has a `toJSON` is each property read a second time (so a getter
   // runs twice).
   const patched = Array.prototype.toJSON !== undefined || Object.prototype.toJSON !== undefined;
+  // The path of each object written so far; the root's holder has none.
+  const paths = new Map();
   return JSON.stringify(value, function (key, converted) {
     if (patched) {
       const held = this[key];
-      if (held !== null && typeof held === "object" && builtInToJson(held)) return held;
+      if (held !== null && typeof held === "object" && builtInToJson(held)) converted = held;
     }
+    const parent = paths.get(this);
+    const at = parent === undefined ? "" : Array.isArray(this) ? parent + "[" + key + "]"
+      : parent === "" ? key : parent + "." + key;
     if (converted !== converted) return "NaN";
     if (converted === Infinity) return "Infinity";
     if (converted === -Infinity) return "-Infinity";
+    if (typeof converted === "bigint") throw fieldError(at, "expected a number, got a BigInt");
+    if (typeof converted === "string" && !wellFormed(converted)) {
+      throw fieldError(at, "expected text, got a string with a lone surrogate");
+    }
+    if (converted !== null && typeof converted === "object") {
+      const seen = paths.get(converted);
+      if (seen !== undefined && within(at, seen)) {
+        throw fieldError(at, "holds the object it is in (a cycle)");
+      }
+      paths.set(converted, at);
+    }
     return converted;
   });
+}
+
+// The two checks below index strings rather than call `startsWith` or `isWellFormed`, which
+// a page may have replaced: a wrong answer would refuse every event.
+
+/** Whether `path` is `ancestor` or below it. */
+function within(path, ancestor) {
+  if (path.length < ancestor.length) return false;
+  for (let i = 0; i < ancestor.length; i++) if (path[i] !== ancestor[i]) return false;
+  const next = path[ancestor.length];
+  return ancestor === "" || next === undefined || next === "." || next === "[";
+}
+
+/** Whether `text` has no lone surrogate, which no UTF-8 text can hold. */
+function wellFormed(text) {
+  for (let i = 0; i < text.length; i++) {
+    const unit = text[i];
+    if (unit < "\ud800" || unit > "\udfff") continue;
+    const next = text[i + 1];
+    if (unit > "\udbff" || next === undefined || next < "\udc00" || next > "\udfff") return false;
+    i++;
+  }
+  return true;
+}
+
+function fieldError(path, message) {
+  const error = new TypeError(message);
+  error.name = "VitrineFieldError";
+  error.path = path;
+  return error;
 }

@@ -7,10 +7,13 @@
 //! as strings, which then fail as "expected a number" at their field. And it would call a
 //! `toJSON` that the page's scripts put on `Array.prototype` or `Object.prototype`, as
 //! Prototype.js did (an array then became a string, and an order its refusal), so the
-//! replacer writes what the page's object holds instead (`src/page_safe.js`).
+//! replacer writes what the page's object holds instead (`src/page_safe.js`). What JSON
+//! cannot hold (a BigInt, a lone surrogate, an object within itself) is refused at its
+//! field, which the replacer names, rather than as the whole value.
 
 use wasm_bindgen::prelude::*;
 
+use super::error::describe;
 use crate::error::{Error, Result};
 
 #[wasm_bindgen(module = "/src/page_safe.js")]
@@ -31,8 +34,7 @@ pub fn stringify(
     max_bytes: usize,
     within: &'static str,
 ) -> Result<String> {
-    let text = stringify_page_safe(value)
-        .map_err(|_| Error::Malformed("not serializable as JSON (a cycle or a BigInt?)".into()))?;
+    let text = stringify_page_safe(value).map_err(|thrown| unserializable(field, &thrown))?;
     match super::text::copy_within(&text, max_bytes) {
         Some(Ok(text)) => Ok(text),
         Some(Err(length)) => Err(Error::invalid(
@@ -42,4 +44,26 @@ pub fn stringify(
         )),
         None => Err(Error::Malformed("expected an object".into())),
     }
+}
+
+/// Why a value could not be written as JSON: what JSON cannot hold, at the path the replacer
+/// names (`field` itself when it is the value), or what a getter of the page's object threw.
+fn unserializable(field: &str, thrown: &JsValue) -> Error {
+    let text_of = |key: &str| {
+        js_sys::Reflect::get(thrown, &key.into())
+            .ok()
+            .and_then(|value| value.as_string())
+    };
+    if text_of("name").as_deref() != Some("VitrineFieldError") {
+        return Error::Malformed(format!(
+            "{field}: not serializable as JSON ({})",
+            describe(thrown)
+        ));
+    }
+    let path = text_of("path").filter(|path| !path.is_empty());
+    Error::Malformed(format!(
+        "`{}`: {}",
+        path.as_deref().unwrap_or(field),
+        describe(thrown)
+    ))
 }

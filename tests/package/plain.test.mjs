@@ -244,6 +244,29 @@ test("bad events name the field and what was expected; strict mode throws the sa
   assert.equal(errors.length, 5, "strict mode throws instead of reporting");
 });
 
+test("what JSON cannot hold is refused at its field, and the page's objects are untouched",
+  async () => {
+    const { errors, value } = await reported(async (vitrine, onError) => {
+      const handle = await vitrine.start({ onError, autoCapture: false });
+      const looped = { id: "1" };
+      looped.related = [looped];
+      const shared = { id: "2" };
+      const accepted = [
+        handle.track({ type: "product_viewed", product: { id: "1", price: 10n } }),
+        handle.track({ type: "product_viewed", product: looped }),
+        handle.track({ type: "product_viewed", product: { id: "1", brand: "Acme\ud800" } }),
+        handle.track({ type: "cart_viewed", products: [shared, shared] }),
+      ];
+      handle.stop();
+      return { accepted, relatedKept: looped.related[0] === looped };
+    });
+    assert.deepEqual(value, { accepted: [false, false, false, true], relatedKept: true });
+    assertError(errors[0], "malformed_input", "`product.price`", "expected a number", "BigInt");
+    assertError(errors[1], "malformed_input", "`product.related[0]`", "a cycle");
+    assertError(errors[2], "malformed_input", "`product.brand`", "lone surrogate");
+    assert.equal(errors.length, 3, "an object given twice is no cycle");
+  });
+
 test("a model that cannot be fetched is reported, and widgets keep the server order", async () => {
   const { errors, value } = await reported(async (vitrine, onError) => {
     const handle = await vitrine.start({ modelUrl: "/no-such-model.onnx", onError });

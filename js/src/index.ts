@@ -554,7 +554,7 @@ async function loadModelAndRerank(
 
 /**
  * The model at `url`, loaded into the model runtime: a second wasm, fetched and compiled
- * beside the model itself.
+ * beside the model itself, then prepared in a worker (where one can start) and in the page.
  */
 async function loadModel(
   config: VitrineConfig,
@@ -574,6 +574,8 @@ async function loadModel(
     if (warmUp !== undefined) {
       const started = now();
       const failed = await warmUp.prepare({ module, model: bytes, rows });
+      // Done, failed or late: a worker still at it would only compete with the page now.
+      warmUp.stop();
       mark("ranker-warmed");
       log?.(failed === undefined
         ? `model prepared in a worker in ${(now() - started).toFixed(1)} ms`
@@ -614,7 +616,7 @@ async function prepareModel(
 interface WarmUp {
   /** Hands the worker its work; resolves once it is done, with why it failed if it did. */
   prepare: (request: WarmUpRequest) => Promise<string | undefined>;
-  /** Ends the worker, done or not. */
+  /** Ends the worker, done or not; again does nothing. */
   stop: () => void;
 }
 

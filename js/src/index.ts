@@ -655,12 +655,19 @@ function startWarmUp(after: Promise<boolean>): WarmUp | undefined {
         const why = `no answer in ${WARM_UP_TIMEOUT_MS} ms`;
         timer = setTimeout(() => resolve(why), WARM_UP_TIMEOUT_MS);
       });
-      return Promise.race([warmUp.answered, late]);
+      // Never rejects: whatever went wrong, the page prepares the model itself.
+      return Promise.race([warmUp.answered, late]).catch((e: unknown) => asVitrineError(e).message);
     },
     stop: () => {
       ended = true;
       clearTimeout(timer);
-      void started.then((warmUp) => warmUp?.worker.terminate());
+      void started.then((warmUp) => {
+        try {
+          warmUp?.worker.terminate();
+        } catch {
+          // A `Worker` the page replaced: nothing of ours to end.
+        }
+      });
     },
   };
 }
@@ -674,7 +681,7 @@ function warmUpWorker(): { worker: Worker; answered: Promise<string | undefined>
     return undefined;
   }
   const answered = new Promise<string | undefined>((resolve) => {
-    worker.onmessage = (event: MessageEvent<WarmUpAnswer>) => resolve(event.data.failed);
+    worker.onmessage = (event: MessageEvent<WarmUpAnswer | null>) => resolve(event.data?.failed);
     worker.onerror = (event) => {
       // Not the page's error: the page prepares the model itself instead.
       event.preventDefault();

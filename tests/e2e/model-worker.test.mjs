@@ -1,7 +1,8 @@
 // The model prepared once in a short-lived worker before the page prepares it
 // (`prepareInWorker`, on by default): the worker starts, answers and is ended. Where it cannot
-// start, or is switched off, the page prepares the model itself, ranks the same, and reports
-// nothing, since nothing went wrong for the store.
+// start, is switched off, or is a page's replacement that answers nothing, the page prepares
+// the model itself, ranks the same, and reports nothing, since nothing went wrong for the
+// store.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
@@ -89,6 +90,25 @@ test("prepareInWorker: false starts no worker", async () => {
   assert.equal(home.state, "ranked");
   assert.deepEqual(home.workers, []);
   assert.deepEqual(prepared(home.debug, "in a worker"), []);
+  assert.deepEqual(home.reported, []);
+  assert.deepEqual(home.consoleErrors, []);
+  await context.close();
+});
+
+test("a Worker the page replaced cannot keep the model from being used", async () => {
+  const context = await env.browser.newContext();
+  // Answers with nothing, and has no terminate(): the page prepares the model all the same.
+  await context.addInitScript(() => {
+    window.Worker = class {
+      postMessage() {
+        setTimeout(() => this.onmessage?.({ data: null }), 0);
+      }
+    };
+  });
+  const home = await homePage(context);
+  assert.equal(home.state, "ranked");
+  assert.deepEqual(home.workers, []);
+  assert.ok(await home.page.evaluate(() => window.vitrine.timings.modelReady !== undefined));
   assert.deepEqual(home.reported, []);
   assert.deepEqual(home.consoleErrors, []);
   await context.close();

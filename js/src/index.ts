@@ -439,9 +439,10 @@ async function startOnce(config: VitrineConfig, forget: () => void): Promise<Vit
   const modelUrl = config.modelUrl;
   let tracking = (_ready: boolean) => {};
   const trackingReady = new Promise<boolean>((resolve) => (tracking = resolve));
+  const stopping: Stopping = { stopped: false, ends: [] };
   const model = modelUrl === undefined
     ? undefined
-    : loadCore(config).then(() => loadModel(config, modelUrl, log, trackingReady));
+    : loadCore(config).then(() => loadModel(config, modelUrl, log, trackingReady, stopping));
   model?.catch(() => {});
 
   let core: Core;
@@ -500,33 +501,48 @@ async function startOnce(config: VitrineConfig, forget: () => void): Promise<Vit
   // Watching the page for new widgets is part of auto-capture: a page that turned it off
   // drives Vitrine itself (`rerank`) and pays for no observer.
   const added = rankAddedWidgets(core, report, log, config.autoCapture !== false);
-  const ready = loadModelAndRerank(core, model, config, timings, report, log, touched, added);
+  const ready = loadModelAndRerank(
+    core, model, timings, report, log, touched, added, stopping,
+  );
   const stop = () => {
+    stopping.stopped = true;
     try {
       stopListening();
     } finally {
       added.stop();
       forget();
+      for (const end of stopping.ends) end();
     }
   };
   return handle(core, ready, timings, config, report, log, stop, added);
 }
 
+/**
+ * What a handle's `stop()` ends while the model still loads: `stopped` is set, and each of
+ * `ends` is called (the warm-up worker's end, say).
+ */
+interface Stopping {
+  stopped: boolean;
+  ends: (() => void)[];
+}
+
 async function loadModelAndRerank(
   core: Core,
   model: Promise<Ranker> | undefined,
-  config: VitrineConfig,
   timings: Timings,
   report: (e: VitrineError) => void,
   log: DecisionLog,
   touched: Interactions,
   added: AddedWidgets,
+  stopping: Stopping,
 ): Promise<void> {
   try {
     if (model === undefined) {
       log?.("no modelUrl: widgets are ranked by the rule");
     } else {
       const ranker = await model;
+      // A handle stopped while the model loaded ranks nothing, as `stop()` says.
+      if (stopping.stopped) return touched.stop();
       core.useScorer((rows: Float32Array, scores: Float32Array) =>
         ranker.scoreInto(rows, scores),
       );
@@ -538,6 +554,7 @@ async function loadModelAndRerank(
     firstRerank(core, touched.widgets, report, log);
     added.begin("rank");
   } catch (e) {
+    if (stopping.stopped) return touched.stop();
     report(asVitrineError(e, "model_runtime"));
     log?.(`model not used (${asVitrineError(e, "model_runtime").code}): server order kept`);
     try {
@@ -561,8 +578,10 @@ async function loadModel(
   url: string,
   log: DecisionLog,
   trackingReady: Promise<boolean>,
+  stopping: Stopping,
 ): Promise<Ranker> {
   const warmUp = config.prepareInWorker === false ? undefined : startWarmUp(trackingReady);
+  if (warmUp !== undefined) stopping.ends.push(warmUp.stop);
   try {
     const [{ runtime, module }, bytes] = await Promise.all([
       loadRanker(config),
@@ -571,7 +590,7 @@ async function loadModel(
     // The plan for the longest list the page shows now, so that its first re-rank makes none
     // (a plan for one row went unused on the demo's 48 items).
     const rows = longestWidget();
-    if (warmUp !== undefined) {
+    if (warmUp !== undefined && !stopping.stopped) {
       const started = now();
       const failed = await warmUp.prepare({ module, model: bytes, rows });
       // Done, failed or late: a worker still at it would only compete with the page now.
@@ -581,6 +600,8 @@ async function loadModel(
         ? `model prepared in a worker in ${(now() - started).toFixed(1)} ms`
         : `model not prepared in a worker (${failed}): preparing on the main thread`);
     }
+    // Stopped meanwhile: the page's main thread has better things to do.
+    if (stopping.stopped) throw vitrineError("internal", "stopped while the model loaded");
     return await prepareModel(runtime, url, bytes, rows);
   } finally {
     warmUp?.stop();
@@ -614,7 +635,10 @@ async function prepareModel(
 
 /** A worker preparing the model once, off the main thread (`ranker-warmup.ts` says why). */
 interface WarmUp {
-  /** Hands the worker its work; resolves once it is done, with why it failed if it did. */
+  /**
+   * Hands the worker its work; resolves once it is done, with why it failed if it did.
+   * Never rejects.
+   */
   prepare: (request: WarmUpRequest) => Promise<string | undefined>;
   /** Ends the worker, done or not; again does nothing. */
   stop: () => void;
@@ -635,60 +659,72 @@ const WARM_UP_TIMEOUT_MS = 3000;
  * for a second model in the page; where no worker can be had (no `Worker`, a policy's
  * `worker-src`, the SDK served from another origin than the page's), `prepare` says so and
  * the page prepares the model as it would without.
+ *
+ * One promise settles the wait, by whichever comes first (the answer, the worker's error,
+ * the timeout, `stop`), and no method of `Promise` is called on it: a page that replaced
+ * `Promise.race` made a good model go unused.
  */
 function startWarmUp(after: Promise<boolean>): WarmUp | undefined {
   if (rankerWarmedUp) return undefined;
   rankerWarmedUp = true;
   let ended = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const started = after.then((go) => (go && !ended ? warmUpWorker() : undefined));
+  let settle = (_failed?: string) => {};
+  const answered = new Promise<string | undefined>((resolve) => (settle = resolve));
+  const started = (async () => ((await after) && !ended ? warmUpWorker(settle) : undefined))();
   return {
     prepare: async (request) => {
-      const warmUp = await started;
-      if (warmUp === undefined) return "no worker could start";
+      const worker = await started;
+      if (worker === undefined) return ended ? "stopped" : "no worker could start";
       try {
-        warmUp.worker.postMessage(request);
+        worker.postMessage(request);
       } catch (e) {
         return asVitrineError(e).message;
       }
-      const late = new Promise<string>((resolve) => {
-        const why = `no answer in ${WARM_UP_TIMEOUT_MS} ms`;
-        timer = setTimeout(() => resolve(why), WARM_UP_TIMEOUT_MS);
-      });
-      // Never rejects: whatever went wrong, the page prepares the model itself.
-      return Promise.race([warmUp.answered, late]).catch((e: unknown) => asVitrineError(e).message);
+      timer = setTimeout(() => settle(`no answer in ${WARM_UP_TIMEOUT_MS} ms`), WARM_UP_TIMEOUT_MS);
+      return answered;
     },
     stop: () => {
       ended = true;
       clearTimeout(timer);
-      void started.then((warmUp) => {
-        try {
-          warmUp?.worker.terminate();
-        } catch {
-          // A `Worker` the page replaced: nothing of ours to end.
-        }
-      });
+      settle("stopped");
+      void (async () => endWorker(await started))();
     },
   };
 }
 
-/** A new warm-up worker and its answer; undefined when none can start. */
-function warmUpWorker(): { worker: Worker; answered: Promise<string | undefined> } | undefined {
+/**
+ * A new warm-up worker, whose answer or error goes to `settle`; undefined when none can
+ * start. It closes itself once it has answered, whether or not the page can end it.
+ */
+function warmUpWorker(settle: (failed?: string) => void): Worker | undefined {
   let worker: Worker;
   try {
     worker = new Worker(new URL("./ranker-warmup.js", import.meta.url), { type: "module" });
   } catch {
     return undefined;
   }
-  const answered = new Promise<string | undefined>((resolve) => {
-    worker.onmessage = (event: MessageEvent<WarmUpAnswer | null>) => resolve(event.data?.failed);
+  try {
+    worker.onmessage = (event: MessageEvent<WarmUpAnswer | null>) => settle(event.data?.failed);
     worker.onerror = (event) => {
       // Not the page's error: the page prepares the model itself instead.
       event.preventDefault();
-      resolve(event.message || "the worker did not start");
+      settle(event.message || "the worker did not start");
     };
-  });
-  return { worker, answered };
+    return worker;
+  } catch {
+    endWorker(worker);
+    return undefined;
+  }
+}
+
+/** Ends `worker`, if any; a `Worker` the page replaced may not let it. */
+function endWorker(worker: Worker | undefined): void {
+  try {
+    worker?.terminate();
+  } catch {
+    // Nothing of ours to end: the worker closes itself once it has answered.
+  }
 }
 
 /** Whether this page has started the warm-up worker: one is enough (`startWarmUp`). */

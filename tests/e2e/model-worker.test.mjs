@@ -113,3 +113,70 @@ test("a Worker the page replaced cannot keep the model from being used", async (
   assert.deepEqual(home.consoleErrors, []);
   await context.close();
 });
+
+test("a page's Promise.race, onmessage setter or terminate() cannot cost it the model or leak",
+  async () => {
+    const pages = {
+      // Promise.race was what the wait used: a good model went unused.
+      race: () => {
+        Promise.race = () => 42;
+      },
+      // A setter that throws: an uncaught rejection reached the page.
+      setter: () => {
+        const RealWorker = window.Worker;
+        window.Worker = class extends RealWorker {
+          set onmessage(_handler) {
+            throw new Error("setter says no");
+          }
+        };
+      },
+      // terminate() that throws: the real worker lived on with its wasm memory.
+      terminate: () => {
+        Worker.prototype.terminate = () => {
+          throw new Error("terminate says no");
+        };
+      },
+    };
+    for (const [name, patch] of Object.entries(pages)) {
+      const context = await env.browser.newContext();
+      await context.addInitScript(patch);
+      const home = await homePage(context);
+      assert.equal(home.state, "ranked", name);
+      assert.deepEqual(home.reported, [], name);
+      assert.deepEqual(home.consoleErrors, [], name);
+      await waitFor(() => home.workers.every((w) => w.ended), `${name}: the worker ended`, 5000);
+      await context.close();
+    }
+  });
+
+test("stop() while the model loads ends the worker and ranks nothing", async () => {
+  const context = await env.browser.newContext();
+  await context.route("**/models/ranker.onnx", async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    return route.continue();
+  });
+  const page = await context.newPage();
+  const errors = watchConsole(page);
+  const workers = [];
+  page.on("worker", (worker) => {
+    const seen = { ended: false };
+    workers.push(seen);
+    worker.on("close", () => (seen.ended = true));
+  });
+  const debug = [];
+  page.on("console", (m) => m.text().startsWith("vitrine debug: ") && debug.push(m.text()));
+  await page.goto(`${env.demo.origin}/?vitrine-debug`);
+  await page.waitForFunction(() => window.vitrine !== undefined);
+  await waitFor(() => workers.length === 1, "the worker started", 5000);
+  await page.evaluate(() => window.vitrine.stop());
+  await waitFor(() => workers[0].ended, "the worker ended with stop()", 1000);
+  // Past the model's arrival: nothing is prepared, ranked or reported.
+  await page.waitForTimeout(2500);
+  const state = await page.getAttribute("[data-vitrine-widget]", "data-vitrine-state");
+  assert.notEqual(state, "ranked");
+  assert.equal(await page.evaluate(() => window.vitrine.timings.modelReady), undefined);
+  assert.deepEqual(debug.filter((l) => /model (ready|prepared|not)/.test(l)), []);
+  assert.deepEqual(await page.evaluate(() => window.vitrineErrors), []);
+  assert.deepEqual(errors, []);
+  await context.close();
+});

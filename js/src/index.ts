@@ -117,9 +117,10 @@ export interface VitrineConfig {
    * Prepare the model once in a short-lived worker before the page prepares it. The browser
    * compiles the model runtime's code as it first runs, and this does that off the page's
    * main thread, which then needs a few ms instead of tasks of 30 to 60. The worker shares no
-   * memory and needs no COOP/COEP; where none can start (a `worker-src` policy, the SDK served
-   * from another origin than the page), the page prepares the model itself. `false` never
-   * starts one: a policy that refuses workers also logs each refusal. Default true.
+   * memory and needs no COOP/COEP; where none can start (a `worker-src` policy, Trusted Types
+   * for script URLs, the SDK served from another origin than the page), the page prepares the
+   * model itself. `false` never starts one: the browser logs (and may report) each refusal
+   * of a policy. Default true.
    */
   prepareInWorker?: boolean;
   /** Make `track` throw on invalid events instead of only reporting them. Default false. */

@@ -596,10 +596,12 @@ async function loadModel(
       const failed = await warmUp.prepare({ module, model: bytes, rows });
       // Done, failed or late: a worker still at it would only compete with the page now.
       warmUp.stop();
-      mark("ranker-warmed");
-      log?.(failed === undefined
-        ? `model prepared in a worker in ${(now() - started).toFixed(1)} ms`
-        : `model not prepared in a worker (${failed}): preparing on the main thread`);
+      if (!stopping.stopped) {
+        mark("ranker-warmed");
+        log?.(failed === undefined
+          ? `model prepared in a worker in ${(now() - started).toFixed(1)} ms`
+          : `model not prepared in a worker (${failed}): preparing on the main thread`);
+      }
     }
     // Stopped meanwhile: the page's main thread has better things to do.
     if (stopping.stopped) throw vitrineError("internal", "stopped while the model loaded");

@@ -39,25 +39,36 @@ export function vitrineStringify(value) {
       const held = this[key];
       if (held !== null && typeof held === "object" && builtInToJson(held)) converted = held;
     }
-    const parent = paths.get(this);
-    const at = parent === undefined ? "" : Array.isArray(this) ? parent + "[" + key + "]"
-      : parent === "" ? key : parent + "." + key;
     if (converted !== converted) return "NaN";
     if (converted === Infinity) return "Infinity";
     if (converted === -Infinity) return "-Infinity";
-    if (typeof converted === "bigint") throw fieldError(at, "expected a number, got a BigInt");
+    if (typeof converted === "bigint") {
+      throw fieldError(pathOf(paths, this, key), "expected a number, got a BigInt");
+    }
     if (typeof converted === "string" && !wellFormed(converted)) {
-      throw fieldError(at, "expected text, got a string with a lone surrogate");
+      const why = "expected text, got a string with a lone surrogate";
+      throw fieldError(pathOf(paths, this, key), why);
     }
     if (converted !== null && typeof converted === "object") {
+      const path = pathOf(paths, this, key);
       const seen = paths.get(converted);
-      if (seen !== undefined && within(at, seen)) {
-        throw fieldError(at, "holds the object it is in (a cycle)");
+      if (seen !== undefined && within(path, seen)) {
+        throw fieldError(path, "holds the object it is in (a cycle)");
       }
-      paths.set(converted, at);
+      paths.set(converted, path);
     }
     return converted;
   });
+}
+
+/** The path of `holder[key]`, as `items[0].price`, from `paths` of the objects written so far.
+ * Written out only for an object or an error: most values are numbers and short texts, and
+ * `track` stringifies every event. */
+function pathOf(paths, holder, key) {
+  const parent = paths.get(holder);
+  if (parent === undefined) return "";
+  if (Array.isArray(holder)) return parent + "[" + key + "]";
+  return parent === "" ? key : parent + "." + key;
 }
 
 // The two checks below index strings rather than call `startsWith` or `isWellFormed`, which

@@ -515,12 +515,13 @@ async function startOnce(config: VitrineConfig, forget: () => void): Promise<Vit
       for (const end of stopping.ends) end();
     }
   };
-  return handle(core, ready, timings, config, report, log, stop, added);
+  return handle(core, ready, timings, config, report, log, stop, stopping, added);
 }
 
 /**
- * What a handle's `stop()` ends while the model still loads: `stopped` is set, and each of
- * `ends` is called (the warm-up worker's end, say).
+ * A handle's `stop()`: `stopped` once it was called (the handle then records, ranks and sends
+ * nothing), and `ends`, called then, what it ends while the model still loads (the warm-up
+ * worker, say).
  */
 interface Stopping {
   stopped: boolean;
@@ -591,7 +592,7 @@ async function loadModel(
     // The plan for the longest list the page shows now, so that its first re-rank makes none
     // (a plan for one row went unused on the demo's 48 items).
     const rows = longestWidget();
-    if (warmUp !== undefined && !stopping.stopped) {
+    if (warmUp !== undefined) {
       const started = now();
       const failed = await warmUp.prepare({ module, model: bytes, rows });
       // Done, failed or late: a worker still at it would only compete with the page now.
@@ -678,7 +679,8 @@ function startWarmUp(after: Promise<boolean>): WarmUp | undefined {
   return {
     prepare: async (request) => {
       const worker = await started;
-      if (worker === undefined) return ended ? "stopped" : "no worker could start";
+      if (ended) return "stopped";
+      if (worker === undefined) return "no worker could start";
       try {
         worker.postMessage(request);
       } catch (e) {
@@ -1017,6 +1019,7 @@ function handle(
   report: (e: VitrineError) => void,
   log: DecisionLog,
   stopListening: () => void,
+  stopping: Stopping,
   added: AddedWidgets,
 ): VitrineHandle {
   // Every call goes through `guard`: whatever the core throws, the page gets a report.
@@ -1028,18 +1031,18 @@ function handle(
       return fallback;
     }
   };
-  // After `stop`, what would record, rank or send does nothing, as on an inert handle.
-  let stopped = false;
+  // After `stop` (`stopListening` sets `stopping.stopped`), what would record, rank or send
+  // does nothing, as on an inert handle.
   const unlessStopped = <T>(fallback: T, f: () => T): T =>
-    stopped ? fallback : guard(fallback, f);
+    stopping.stopped ? fallback : guard(fallback, f);
   return {
     get active() {
-      return !stopped;
+      return !stopping.stopped;
     },
     ready,
     timings,
     track(event) {
-      if (stopped) return false;
+      if (stopping.stopped) return false;
       try {
         core.track(event);
         return true;
@@ -1058,7 +1061,7 @@ function handle(
     describeProfile: () => guard([], () => core.describeProfile()),
     engagement: () => guard(null, () => core.engagement() as Engagement),
     sync: async () => {
-      if (stopped) return false;
+      if (stopping.stopped) return false;
       try {
         return await core.sync();
       } catch (e) {
@@ -1072,7 +1075,7 @@ function handle(
     resume: () =>
       guard(undefined, () => {
         core.resume();
-        if (!stopped) added.quietly(() => core.rerankAll());
+        if (!stopping.stopped) added.quietly(() => core.rerankAll());
       }),
     get paused() {
       return guard(false, () => core.paused);
@@ -1088,7 +1091,6 @@ function handle(
     exportData: () => guard(null, () => core.exportData() as VitrineExport),
     stop: () =>
       guard(undefined, () => {
-        stopped = true;
         stopListening();
         core.stop();
       }),

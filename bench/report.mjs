@@ -20,14 +20,15 @@ function sdkFiles(files) {
     if (!file) throw new Error(`report: the demo page did not load /vitrine/…${suffix}`);
     return file;
   };
-  const ranker = [
-    find("/pkg/vitrine_ranker.js"),
-    find("/pkg/vitrine_ranker_bg.wasm"),
-    find("/ranker-warmup.js"),
+  const rankerFiles = [
+    "/pkg/vitrine_ranker.js",
+    "/pkg/vitrine_ranker_bg.wasm",
+    "/ranker-warmup.js",
   ];
-  // The worker imports the ranker's glue again, from the browser's cache: it counts once.
-  const rankerGlue = (f) => path(f).endsWith("/pkg/vitrine_ranker.js");
-  const core = sdk.filter((f) => !ranker.includes(f) && !rankerGlue(f));
+  // The worker imports the ranker's glue again, from the browser's cache: `find` counts the
+  // first, and neither copy is the core's.
+  const ranker = rankerFiles.map(find);
+  const core = sdk.filter((f) => !rankerFiles.some((suffix) => path(f).endsWith(suffix)));
   for (const needed of ["/index.js", "/pkg/vitrine.js", "/pkg/vitrine_bg.wasm"]) find(needed);
   return { core, ranker };
 }

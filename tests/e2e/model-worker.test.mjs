@@ -13,11 +13,10 @@ const env = demoAndBrowser();
 const WORKER_SCRIPT = "/vitrine/ranker-warmup.js";
 
 /**
- * The demo home page with the debug log, once its first re-rank is done: the widget's state,
- * the SDK's debug lines, the workers the page started (and whether each was ended), the
- * errors Vitrine reported and the console's.
+ * The demo home page with the debug log, as it starts loading: the SDK's debug lines, the
+ * workers the page started (and whether each was ended), and the console's errors.
  */
-async function homePage(context) {
+async function watchedHomePage(context) {
   const page = await context.newPage();
   const consoleErrors = watchConsole(page);
   const debug = [];
@@ -29,11 +28,21 @@ async function homePage(context) {
     worker.on("close", () => (seen.ended = true));
   });
   await page.goto(`${env.demo.origin}/?vitrine-debug`);
+  return { page, debug, workers, consoleErrors };
+}
+
+/**
+ * `watchedHomePage` once its first re-rank is done, with the widget's state and the errors
+ * Vitrine reported.
+ */
+async function homePage(context) {
+  const watched = await watchedHomePage(context);
+  const { page } = watched;
   await widgetItems(page, "recommendations");
   await page.waitForFunction(() => window.vitrine?.timings.firstRerank !== undefined);
   const state = await page.getAttribute("[data-vitrine-widget]", "data-vitrine-state");
   const reported = await page.evaluate(() => window.vitrineErrors);
-  return { page, state, debug, workers, reported, consoleErrors };
+  return { ...watched, state, reported };
 }
 
 const prepared = (debug, how) => debug.filter((line) => line.includes(how));
@@ -155,17 +164,7 @@ test("stop() while the model loads ends the worker and ranks nothing", async () 
     await new Promise((resolve) => setTimeout(resolve, 1500));
     return route.continue();
   });
-  const page = await context.newPage();
-  const errors = watchConsole(page);
-  const workers = [];
-  page.on("worker", (worker) => {
-    const seen = { ended: false };
-    workers.push(seen);
-    worker.on("close", () => (seen.ended = true));
-  });
-  const debug = [];
-  page.on("console", (m) => m.text().startsWith("vitrine debug: ") && debug.push(m.text()));
-  await page.goto(`${env.demo.origin}/?vitrine-debug`);
+  const { page, debug, workers, consoleErrors } = await watchedHomePage(context);
   await page.waitForFunction(() => window.vitrine !== undefined);
   await waitFor(() => workers.length === 1, "the worker started", 5000);
   await page.evaluate(() => window.vitrine.stop());
@@ -177,6 +176,6 @@ test("stop() while the model loads ends the worker and ranks nothing", async () 
   assert.equal(await page.evaluate(() => window.vitrine.timings.modelReady), undefined);
   assert.deepEqual(debug.filter((l) => /model (ready|prepared|not)/.test(l)), []);
   assert.deepEqual(await page.evaluate(() => window.vitrineErrors), []);
-  assert.deepEqual(errors, []);
+  assert.deepEqual(consoleErrors, []);
   await context.close();
 });

@@ -344,7 +344,9 @@ impl Profile {
         if let Some(mean) = self.mean_log_price(now) {
             lines.push(format!(
                 "Typical price of what you look at: about {}.",
-                number::fixed(mean.exp_m1(), 0)
+                // Not `exp_m1`: its precision near zero is lost to the rounding anyway, and
+                // it would bring a second exponential into the start-up module.
+                number::fixed(mean.exp() - 1.0, 0)
             ));
         }
         lines.push(format!(

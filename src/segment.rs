@@ -3,7 +3,7 @@
 //! A segment is the nearest of [`SEGMENT_COUNT`] centroids to the profile vector below. The
 //! centroids are computed offline, by seeded k-means over profiles replayed from real REES46
 //! sessions (`vitrine-dataset --write-segments`), and shipped in `models/segments.json`,
-//! which is embedded in the SDK. The segment is readable by the page and travels only noised,
+//! whose centroids `build.rs` compiles into the SDK as [`SHIPPED_CENTROIDS`]. The segment is readable by the page and travels only noised,
 //! by randomized response, in the signal batch.
 //!
 //! # The profile vector
@@ -16,8 +16,6 @@
 //! Shares rather than raw weights, so that a shopper's segment says what they like and not
 //! how long they have been browsing; the two engagement numbers keep window shoppers and
 //! buyers of the same interest apart.
-
-use std::sync::OnceLock;
 
 use crate::json::Value;
 use crate::number::Shortest;
@@ -80,6 +78,8 @@ pub fn profile_vector(profile: &Profile) -> ProfileVector {
     v[INTEREST_DOMAIN.len() + 1] = 1.0 - (-((totals.cart_adds + totals.orders) as f64)).exp();
     v
 }
+
+include!(concat!(env!("OUT_DIR"), "/shipped_segments.rs"));
 
 /// The shipped centroids and where they came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -160,16 +160,13 @@ impl Segments {
         Ok(segments)
     }
 
-    /// The centroids shipped with this build, from `models/segments.json`.
-    pub fn shipped() -> &'static Segments {
-        static SHIPPED: OnceLock<Segments> = OnceLock::new();
-        SHIPPED.get_or_init(|| {
-            // Display, not `expect`'s Debug: Debug of a `String` brings Unicode tables into
-            // the wasm.
-            Segments::parse(include_str!("../models/segments.json")).unwrap_or_else(|e| {
-                panic!("invariant: the shipped segments file is checked by a test: {e}")
-            })
-        })
+    /// `models/segments.json` as this build was made with it, parsed and checked: for the
+    /// tools and the tests. The SDK reads [`SHIPPED_CENTROIDS`] instead.
+    ///
+    /// # Errors
+    /// As [`Segments::parse`].
+    pub fn shipped() -> Result<Segments> {
+        Segments::parse(include_str!("../models/segments.json"))
     }
 
     /// The index of the centroid nearest to `v` (squared Euclidean distance; ties go to the
@@ -181,17 +178,17 @@ impl Segments {
 
 /// The shopper's segment by the shipped centroids, in `0..SEGMENT_COUNT`.
 pub fn segment_of(profile: &Profile) -> u8 {
-    Segments::shipped().nearest(&profile_vector(profile))
+    nearest(&SHIPPED_CENTROIDS, &profile_vector(profile)) as u8
 }
 
 fn distance2(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
 }
 
-fn nearest(centroids: &[Vec<f64>], v: &[f64]) -> usize {
+fn nearest<C: AsRef<[f64]>>(centroids: &[C], v: &[f64]) -> usize {
     let mut best = (0, f64::INFINITY);
     for (i, c) in centroids.iter().enumerate() {
-        let d = distance2(c, v);
+        let d = distance2(c.as_ref(), v);
         if d < best.1 {
             best = (i, d);
         }
@@ -331,7 +328,7 @@ mod tests {
 
     #[test]
     fn the_shipped_centroids_parse_and_separate_interests() {
-        let shipped = Segments::shipped();
+        let shipped = Segments::shipped().unwrap();
         let phones = segment_of(&viewer_of("electronics.smartphone", 5));
         let sofas = segment_of(&viewer_of("furniture.living_room.sofa", 5));
         assert!(phones < SEGMENT_COUNT && sofas < SEGMENT_COUNT);
@@ -341,6 +338,12 @@ mod tests {
             segment_of(&Profile::default()),
             "a shopper is not a newcomer"
         );
+    }
+
+    #[test]
+    fn the_compiled_centroids_are_the_files() {
+        let shipped = Segments::shipped().unwrap();
+        assert_eq!(shipped.centroids, SHIPPED_CENTROIDS.map(Vec::from).to_vec());
     }
 
     #[test]

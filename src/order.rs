@@ -8,8 +8,57 @@
 use std::cmp::Ordering;
 
 /// Sorts `indices` by `compare`, a stable sort: indices that compare equal keep their order.
+///
+/// A merge sort of its own, bottom up, rather than the standard library's: that one is
+/// about 4 KB of wasm even compiled once, and the lists here are short (a widget's items, a
+/// profile table's entries). Runs already in order are copied, not merged, so a list that is
+/// sorted already (a widget in the server's order) costs one comparison per run.
 pub fn sort_indices(indices: &mut [usize], compare: &dyn Fn(usize, usize) -> Ordering) {
-    indices.sort_by(|&a, &b| compare(a, b));
+    let n = indices.len();
+    let mut from = indices.to_vec();
+    let mut into = vec![0; n];
+    let mut width = 1;
+    while width < n {
+        for start in (0..n).step_by(2 * width) {
+            let middle = (start + width).min(n);
+            let end = (start + 2 * width).min(n);
+            merge(
+                &from[start..middle],
+                &from[middle..end],
+                &mut into[start..end],
+                compare,
+            );
+        }
+        std::mem::swap(&mut from, &mut into);
+        width *= 2;
+    }
+    indices.copy_from_slice(&from);
+}
+
+/// Merges the sorted runs `left` and `right` into `out`; of two that compare equal, the one
+/// from `left` comes first.
+fn merge(
+    left: &[usize],
+    right: &[usize],
+    out: &mut [usize],
+    compare: &dyn Fn(usize, usize) -> Ordering,
+) {
+    let (mut l, mut r) = (0, 0);
+    let in_order = match (left.last(), right.first()) {
+        (Some(&last), Some(&first)) => compare(first, last) != Ordering::Less,
+        _ => true,
+    };
+    for slot in out.iter_mut() {
+        let from_left = r == right.len()
+            || (l < left.len() && (in_order || compare(right[r], left[l]) != Ordering::Less));
+        if from_left {
+            *slot = left[l];
+            l += 1;
+        } else {
+            *slot = right[r];
+            r += 1;
+        }
+    }
 }
 
 /// The indices `0..n` sorted by `compare`, stably.
@@ -42,6 +91,29 @@ mod tests {
     fn keeps_the_last_index_of_each_key() {
         let keys = ["b", "a", "b", "c", "a", "b"];
         assert_eq!(last_of_each_key(keys.len(), &|i| keys[i]), [4, 5, 3]);
+    }
+
+    #[test]
+    fn sorts_as_the_standard_stable_sort_does() {
+        let mut rng = crate::offline::rng::SplitMix64::new(7);
+        for n in [0, 1, 2, 3, 5, 8, 17, 100, 1000, 1025] {
+            for distinct in [1, 3, n.max(1)] {
+                let keys: Vec<usize> = (0..n).map(|_| rng.below(distinct)).collect();
+                let mut expected: Vec<usize> = (0..n).collect();
+                expected.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
+                let by_key = |a: usize, b: usize| keys[a].cmp(&keys[b]);
+                assert_eq!(
+                    sorted_indices(n, &by_key),
+                    expected,
+                    "{n} of {distinct} keys"
+                );
+                let mut reversed: Vec<usize> = (0..n).rev().collect();
+                sort_indices(&mut reversed, &by_key);
+                expected = (0..n).rev().collect();
+                expected.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
+                assert_eq!(reversed, expected, "{n} of {distinct} keys, from the end");
+            }
+        }
     }
 
     #[test]

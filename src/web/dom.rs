@@ -201,5 +201,7 @@ pub fn displayed_position(widget: &Element, item: &Element) -> Option<u32> {
 pub fn tab_hidden() -> bool {
     web_sys::window()
         .and_then(|w| w.document())
-        .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Hidden)
+        // `hidden` is `visibilityState == "hidden"`, as a boolean: reading the enum would
+        // bring web-sys's conversion of its strings into the start-up module.
+        .is_some_and(|d| d.hidden())
 }

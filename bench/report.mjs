@@ -35,6 +35,10 @@ function sdkFiles(files) {
 
 const brotliOf = (files) => files.reduce((sum, f) => sum + f.brotli, 0);
 
+/** The core's wasm module alone, without the JavaScript that loads it. */
+const coreWasm = (sdk) =>
+  sdk.core.filter((f) => f.path.split("?")[0].endsWith("/pkg/vitrine_bg.wasm"));
+
 const keyed = (sizes, f) => Object.fromEntries(sizes.map((n) => [String(n), f(n)]));
 
 /** The machine-readable results; the keys named by issue 7 come first. */
@@ -51,6 +55,9 @@ export function results(run) {
     core_brotli_note: "the start-up path: the wrapper and the modules it imports, the core's "
       + "wasm-bindgen glue and snippets, and vitrine_bg.wasm (tracking, profile, sync, "
       + "re-ranking; no model runtime)",
+    core_wasm_brotli_bytes: brotliOf(coreWasm(sdk)),
+    core_wasm_brotli_note: "vitrine_bg.wasm alone, the start-up module in the narrower "
+      + "reading of issue 7's budget; core_brotli_bytes is the wider one",
     ranker_brotli_bytes: brotliOf(sdk.ranker),
     ranker_brotli_note: "loaded after tracking is ready: vitrine_ranker.js, "
       + "vitrine_ranker_bg.wasm (tract and the model's contract checks) and ranker-warmup.js",
@@ -135,7 +142,9 @@ function goals(run) {
   return {
     rerank_100_within_ort_run_100: bench.decide[100].median_us <= bench.ort[100].median_us,
     model_ready_within_150_ms: cold.model_ready_ms <= 150,
+    // "A small module": the whole start-up path, the stricter reading, and the wasm alone.
     core_within_80_kb_brotli: brotliOf(sdk.core) <= 80_000,
+    core_wasm_within_80_kb_brotli: brotliOf(coreWasm(sdk)) <= 80_000,
     ranker_within_1_mb_brotli: brotliOf(sdk.ranker) <= 1_000_000,
     // Vitrine's: every long task after start(), and before it a frame in which Vitrine's own
     // scripts ran that long; the page's own tasks before start() are reported apart.
@@ -250,8 +259,10 @@ export function table(run) {
       + `end to end ${us(bench.rerank[100].median_us)} µs)`,
     `    model ready within 150 ms of start(): ${verdict(r.goals.model_ready_within_150_ms)} `
       + `(${cold.model_ready_ms.toFixed(1)} ms)`,
-    `    core ≤ 80 kB brotli: ${verdict(r.goals.core_within_80_kb_brotli)} `
-      + `(${r.core_brotli_bytes} B); ranker ≤ 1.0 MB brotli: `
+    `    core ≤ 80 kB brotli: the start-up path ${verdict(r.goals.core_within_80_kb_brotli)} `
+      + `(${r.core_brotli_bytes} B), its wasm alone `
+      + `${verdict(r.goals.core_wasm_within_80_kb_brotli)} (${r.core_wasm_brotli_bytes} B); `
+      + `ranker ≤ 1.0 MB brotli: `
       + `${verdict(r.goals.ranker_within_1_mb_brotli)} (${r.ranker_brotli_bytes} B)`,
     `    no long task over 50 ms from Vitrine in any load: `
       + `${verdict(r.goals.no_long_task_over_50_ms)} (${cold.loads_with_long_task_after_start} `
@@ -329,6 +340,9 @@ steps before the split were already in place (\`Cargo.toml\`: LTO, one codegen u
 | the ranker links tract-nnef without its "patch" transform registration (wasm-bindgen's output, one build each: 1111239 to 706048 B brotli, raw 6.47 to 3.97 MB; \`make bench\`) | | 689.0 KiB |
 | ... and tract-core without its twelve (\`scripts/patched-tract.mjs\`; raw 3.97 to 3.24 MB; \`make bench\`) | | 559.4 KiB |
 | wasm-opt -O2 on the ranker, for the model's readiness (below; raw 3.24 to 2.92 MB; one build) | | 585.4 KiB |
+| the shipped segment centroids compiled in by \`build.rs\` instead of parsed at run time from the embedded \`models/segments.json\`, and \`exp\` for the one \`exp_m1\` (one build each, wasm-bindgen, wasm-opt -O1, brotli 11: 83,428 to 81,680, then 81,303 B) | 79.4 KiB | |
+| a merge sort of its own in \`src/order.rs\` instead of the standard library's stable sort (the same way: 80,006 B; natively at opt-level "z", 100 indices in 4.1 against 5.1 µs, 1000 in 92 against 80) | 78.1 KiB | |
+| \`document.hidden\` instead of web-sys's \`VisibilityState\` enum and its string conversion (the same way: 79,744 B; \`make bench\`, node's brotli: 79,811 B) | 77.9 KiB | |
 
 Before opt-level "z", the core's bytes went (twiggy, on an unstripped build): 37.5 % to
 functions of serde, serde_json and serde-wasm-bindgen, and 55 to 70 KB more of serde
@@ -396,8 +410,14 @@ thin: generic instantiations (iterator adaptors, \`Vec\` from iterators, closure
 30 % of the code), the bindings and their glue, and Vitrine's own readers and writers of
 each record. The package's JavaScript is minified (\`js/scripts/minify.mjs\`, terser, with
 source maps): the wrapper, the core's glue and its snippets went from 14,398 to 9,829 B of
-brotli, and the ranker's glue from 3,093 to 1,827 B (one build, brotli 11). The start-up
-path is still above 80 KB, and so is the core's wasm alone.
+brotli, and the ranker's glue from 3,093 to 1,827 B (one build, brotli 11). The core's
+wasm alone is now within 80 KB, the narrower reading of the budget; the start-up path, with
+the wrapper, its modules, the glue and the snippets (12.5 KB of brotli more), is not. Tried
+for the core's wasm and not kept (the same way, against 81,303 B): \`#[inline(never)]\` on
+the record readers' field helpers (+56 B), one \`join\` written out by hand (886 B fewer
+raw, 121 B more brotli), wasm-opt's \`--merge-similar-functions\`, \`--converge\` and
+\`-Oz --converge\` (none smaller than -O1 alone), and remapping the crates' source paths
+in panic locations (−76 B on that build, +34 B on the next: brotli's own noise).
 
 Long tasks with the main thread slowed 2.5× (cold loads interleaved build by build, 15
 each). Starting the core was one task (the last of its compiling, instantiating and

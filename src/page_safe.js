@@ -26,9 +26,24 @@ const builtInToJson = (value) =>
 /** `JSON.stringify(value)`, with `NaN` and the infinities written as strings (so that they
  * are refused at their field instead of turning into `null`), and what the page's object
  * holds written in place of what a built-in prototype's `toJSON` made of it. What JSON
- * cannot hold (a BigInt, a string with a lone surrogate, an object within itself) throws a
- * `VitrineFieldError` whose `path` names where it is, as `items[0].price`. */
+ * cannot hold (a BigInt, a string with a lone surrogate, an object within itself), or a
+ * field whose getter or `toJSON` throws, throws a `VitrineFieldError` whose `path` names
+ * where it is, as `items[0].price`. */
 export function vitrineStringify(value) {
+  try {
+    return stringify(value);
+  } catch (thrown) {
+    if (thrown !== null && typeof thrown === "object" && thrown.name === "VitrineFieldError") {
+      throw thrown;
+    }
+    // The page's code threw while its object was read: say which field.
+    const path = throwingPath(value);
+    if (path === undefined) throw thrown;
+    throw fieldError(path, "reading it threw (" + messageOf(thrown) + ")");
+  }
+}
+
+function stringify(value) {
   // Only where a prototype has a `toJSON` is each property read a second time (so a getter
   // runs twice).
   const patched = Array.prototype.toJSON !== undefined || Object.prototype.toJSON !== undefined;
@@ -59,6 +74,55 @@ export function vitrineStringify(value) {
     }
     return converted;
   });
+}
+
+/** Where reading `value` as `JSON.stringify` does throws: the path of the first property
+ * whose getter or `toJSON` throws, in the order stringify reads them, or `undefined` when
+ * none throws this time. Only called once stringify has thrown, so those run a second time;
+ * a getter that threw only once is then reported as stringify's message alone. */
+function throwingPath(value) {
+  const seen = new Set();
+  const walk = (holder, key, path) => {
+    let read;
+    try {
+      read = holder[key];
+      if (read !== null && typeof read === "object" && typeof read.toJSON === "function"
+        && !builtInToJson(read)) {
+        read = read.toJSON(key);
+      }
+    } catch {
+      return path;
+    }
+    if (read === null || typeof read !== "object" || seen.has(read)) return undefined;
+    seen.add(read);
+    // A proxy's traps may throw here too (a revoked one does).
+    let array, keys, count;
+    try {
+      array = Array.isArray(read);
+      keys = array ? undefined : Object.keys(read);
+      count = array ? read.length : keys.length;
+    } catch {
+      return path;
+    }
+    for (let i = 0; i < count; i++) {
+      const child = array ? i : keys[i];
+      const at = array ? path + "[" + i + "]" : path === "" ? child : path + "." + child;
+      const found = walk(read, child, at);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  };
+  return walk({ "": value }, "", "");
+}
+
+/** The message of what the page's code threw, for an error's text. */
+function messageOf(thrown) {
+  try {
+    const message = thrown !== null && typeof thrown === "object" ? thrown.message : undefined;
+    return typeof message === "string" ? message : "" + thrown;
+  } catch {
+    return "a value without a text";
+  }
 }
 
 /** The path of `holder[key]`, as `items[0].price`, from `paths` of the objects written so far.

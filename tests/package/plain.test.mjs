@@ -244,7 +244,8 @@ test("bad events name the field and what was expected; strict mode throws the sa
   assert.equal(errors.length, 5, "strict mode throws instead of reporting");
 });
 
-test("what JSON cannot hold is refused at its field, and the page's objects are untouched",
+test("what JSON cannot hold, or a field that throws when read, is refused at its field; "
+  + "the page's objects are untouched",
   async () => {
     const { errors, value } = await reported(async (vitrine, onError) => {
       const handle = await vitrine.start({ onError, autoCapture: false });
@@ -256,15 +257,29 @@ test("what JSON cannot hold is refused at its field, and the page's objects are 
         handle.track({ type: "product_viewed", product: looped }),
         handle.track({ type: "product_viewed", product: { id: "1", brand: "Acme\ud800" } }),
         handle.track({ type: "cart_viewed", products: [shared, shared] }),
+        handle.track({
+          type: "cart_viewed",
+          products: [{ id: "1" }, { id: "2", get price() { throw new Error("no price yet"); } }],
+        }),
+        handle.track({
+          type: "product_viewed",
+          product: { id: "1", category: { toJSON() { throw new Error("not now"); } } },
+        }),
       ];
       handle.stop();
       return { accepted, relatedKept: looped.related[0] === looped };
     });
-    assert.deepEqual(value, { accepted: [false, false, false, true], relatedKept: true });
+    assert.deepEqual(value, {
+      accepted: [false, false, false, true, false, false],
+      relatedKept: true,
+    });
     assertError(errors[0], "malformed_input", "`product.price`", "expected a number", "BigInt");
     assertError(errors[1], "malformed_input", "`product.related[0]`", "a cycle");
     assertError(errors[2], "malformed_input", "`product.brand`", "lone surrogate");
-    assert.equal(errors.length, 3, "an object given twice is no cycle");
+    // The page's own code threw while Vitrine read the event: the field is named.
+    assertError(errors[3], "malformed_input", "`products[1].price`", "threw", "no price yet");
+    assertError(errors[4], "malformed_input", "`product.category`", "threw", "not now");
+    assert.equal(errors.length, 5, "an object given twice is no cycle");
   });
 
 test("a model that cannot be fetched is reported, and widgets keep the server order", async () => {

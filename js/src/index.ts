@@ -599,8 +599,9 @@ async function loadModel(
       warmUp.stop();
       if (!stopping.stopped) {
         mark("ranker-warmed");
+        const took = (now() - started).toFixed(1);
         log?.(failed === undefined
-          ? `model prepared in a worker in ${(now() - started).toFixed(1)} ms`
+          ? `model prepared in a worker, for lists of ${rows}, in ${took} ms`
           : `model not prepared in a worker (${failed}): preparing on the main thread`);
       }
     }
@@ -735,11 +736,17 @@ function endWorker(worker: Worker | undefined): void {
 /** Whether this page has started the warm-up worker: one is enough (`startWarmUp`). */
 let rankerWarmedUp = false;
 
-/** The item count of the page's longest widget (its children the core ranks), at least 1. */
+/** The most items the core re-ranks in one widget (`MAX_WIDGET_ITEMS`, `src/web/batch.rs`);
+ * a longer widget keeps the server's order. */
+const MAX_WIDGET_ITEMS = 2000;
+
+/** The item count of the page's longest widget that the core will rank (its children), at
+ * least 1: a plan for a longer one would be made, in the worker and the page, and unused. */
 function longestWidget(): number {
   let longest = 1;
   for (const widget of document.querySelectorAll(`[${WIDGET}]`)) {
-    longest = Math.max(longest, widget.querySelectorAll(`:scope > [${ITEM}]`).length);
+    const items = widget.querySelectorAll(`:scope > [${ITEM}]`).length;
+    if (items <= MAX_WIDGET_ITEMS) longest = Math.max(longest, items);
   }
   return longest;
 }

@@ -133,6 +133,7 @@ extern "C" {
 pub const FIELDS: usize = 6;
 /// Most items a widget may have to be re-ranked; a larger one keeps the server's order. The
 /// benchmark ranks 1000; a list ten times that would take megabytes of wasm memory to read.
+/// The npm wrapper keeps a copy, to plan the model for no longer list (`js/src/index.ts`).
 pub const MAX_WIDGET_ITEMS: usize = 2000;
 /// Longest attribute value Vitrine copies into wasm memory, in UTF-16 units. An id is at
 /// most 128 bytes and a label 256; a longer value is refused before it is copied, since

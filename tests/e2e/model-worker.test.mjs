@@ -64,6 +64,35 @@ test("the model is prepared in a worker first, which is then ended", async () =>
   await context.close();
 });
 
+test("a widget longer than the core ranks gets no plan: the model is prepared for the longest "
+  + "one it ranks", async () => {
+  const context = await env.browser.newContext();
+  await context.addInitScript(() => {
+    addEventListener("DOMContentLoaded", () => {
+      const widget = document.createElement("ul");
+      widget.dataset.vitrineWidget = "search";
+      for (let i = 0; i < 2001; i++) {
+        const item = document.createElement("li");
+        item.dataset.vitrineItem = `long-${i}`;
+        widget.append(item);
+      }
+      document.body.append(widget);
+    });
+  });
+  const home = await homePage(context);
+  const longestRanked = await home.page.evaluate(() => {
+    const counts = [...document.querySelectorAll("[data-vitrine-widget]")]
+      .map((w) => w.querySelectorAll(":scope > [data-vitrine-item]").length);
+    return { all: Math.max(...counts), ranked: Math.max(...counts.filter((n) => n <= 2000)) };
+  });
+  assert.deepEqual(longestRanked.all, 2001);
+  const lines = prepared(home.debug, "model prepared in a worker");
+  assert.equal(lines.length, 1, home.debug.join("\n"));
+  assert.match(lines[0], new RegExp(`for lists of ${longestRanked.ranked},`));
+  assert.equal(home.state, "ranked");
+  await context.close();
+});
+
 test("a worker that cannot load leaves the page to prepare the model, and nothing is reported",
   async () => {
     const context = await env.browser.newContext();

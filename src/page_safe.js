@@ -82,7 +82,11 @@ function stringify(value) {
  * a getter that threw only once is then reported as stringify's message alone. */
 function throwingPath(value) {
   const seen = new Set();
+  // Far more reads than an event or the options may hold: a list of a billion holes, which
+  // stringify itself gives up on, is not walked for seconds.
+  let reads = 100000;
   const walk = (holder, key, path) => {
+    if (--reads < 0) return undefined;
     let read;
     try {
       read = holder[key];
@@ -104,7 +108,7 @@ function throwingPath(value) {
     } catch {
       return path;
     }
-    for (let i = 0; i < count; i++) {
+    for (let i = 0; i < count && reads > 0; i++) {
       const child = array ? i : keys[i];
       const at = array ? path + "[" + i + "]" : path === "" ? child : path + "." + child;
       const found = walk(read, child, at);

@@ -5,6 +5,7 @@
 //! the fuzzer hunts for. Errors are the expected answer to garbage and are not failures.
 
 use crate::event::Event;
+use crate::outbox::{Outbox, QUEUE_MAX_BATCHES, QUEUE_MAX_BYTES};
 use crate::profile::Profile;
 use crate::signals::{SignalBatch, MAX_BATCH_BYTES};
 
@@ -94,6 +95,24 @@ fn accepted<T>(parsed: crate::Result<T>, codes: &[&str]) -> Option<T> {
     }
 }
 
+/// Decodes bytes as a stored outbox (the queue of signal batches waiting to be sent). A
+/// decoded one must keep the queue's promises: within its bounds, every batch valid, and a
+/// write-and-read round trip that changes nothing. Bytes that are not an outbox are refused.
+pub fn queue_decode(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(outbox) = Outbox::from_json(text) else {
+        return;
+    };
+    assert!(outbox.queued().count() <= QUEUE_MAX_BATCHES);
+    let bytes: usize = outbox.queued().map(|q| q.batch.to_json().len()).sum();
+    assert!(bytes <= QUEUE_MAX_BYTES);
+    assert!(outbox.queued().all(|q| q.batch.validate().is_ok()));
+    let again = Outbox::from_json(&outbox.to_json()).expect("a decoded outbox re-decodes");
+    assert_eq!(again, outbox);
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;
@@ -133,6 +152,15 @@ mod tests {
             let text = read_seed("event_parse", name);
             assert!(crate::event::Event::from_json(&text).is_ok(), "{name}");
         }
+    }
+
+    #[test]
+    fn queue_decode_over_the_seed_corpus() {
+        each_seed("queue_decode", super::queue_decode);
+        // The corpus reaches a full queue too, not only refusals.
+        let full = read_seed("queue_decode", "full-queue.json");
+        let outbox = crate::outbox::Outbox::from_json(&full).unwrap();
+        assert_eq!(outbox.queued().count(), 3);
     }
 
     #[test]

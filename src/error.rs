@@ -59,6 +59,25 @@ impl Error {
     }
 }
 
+impl Error {
+    /// This error with its field named below `parent`, as `parent.field`: a check knows only
+    /// its own field's name, and the path above it is written only when there is an error.
+    pub fn within(self, parent: impl std::fmt::Display) -> Self {
+        match self {
+            Error::InvalidField {
+                field,
+                expected,
+                got,
+            } => Error::InvalidField {
+                field: format!("{parent}.{field}"),
+                expected,
+                got,
+            },
+            other => other,
+        }
+    }
+}
+
 /// `text` cut to at most 64 bytes and an ellipsis: a value quoted in an error message, which
 /// may be anything the page passed.
 pub(crate) fn shortened(mut text: String) -> String {

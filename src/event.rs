@@ -53,15 +53,21 @@ impl Product {
     }
 
     /// Checks every field's bounds; errors name fields as `{field}.id`, `{field}.price`, ….
-    pub(crate) fn validate(&self, field: &str) -> Result<()> {
-        check_label(&format!("{field}.id"), &self.id, MAX_ID_BYTES)?;
+    pub(crate) fn validate(&self, field: impl std::fmt::Display) -> Result<()> {
+        self.check().map_err(|e| e.within(field))
+    }
+
+    /// Checks every field's bounds; errors name the field alone (`id`, `price`): the path
+    /// above it is written only for an error, not for each product of each event.
+    pub(crate) fn check(&self) -> Result<()> {
+        check_label("id", &self.id, MAX_ID_BYTES)?;
         if let Some(category) = &self.category {
-            check_label(&format!("{field}.category"), category, MAX_LABEL_BYTES)?;
+            check_label("category", category, MAX_LABEL_BYTES)?;
         }
         if let Some(brand) = &self.brand {
-            check_label(&format!("{field}.brand"), brand, MAX_LABEL_BYTES)?;
+            check_label("brand", brand, MAX_LABEL_BYTES)?;
         }
-        check_amount(&format!("{field}.price"), self.price)
+        check_amount("price", self.price)
     }
 }
 
@@ -261,8 +267,9 @@ impl Event {
             Event::OrderCompleted { items, revenue } => {
                 check_count("items", items.len())?;
                 for (i, line) in items.iter().enumerate() {
-                    line.product.validate(&format!("items[{i}].product"))?;
-                    check_quantity(&format!("items[{i}].quantity"), line.quantity)?;
+                    line.product.validate(format_args!("items[{i}].product"))?;
+                    check_quantity("quantity", line.quantity)
+                        .map_err(|e| e.within(format_args!("items[{i}]")))?;
                 }
                 check_amount("revenue", *revenue)
             }
@@ -322,7 +329,7 @@ fn check_count(field: &str, count: usize) -> Result<()> {
 fn check_products(field: &str, products: &[Product]) -> Result<()> {
     check_count(field, products.len())?;
     for (i, product) in products.iter().enumerate() {
-        product.validate(&format!("{field}[{i}]"))?;
+        product.validate(format_args!("{field}[{i}]"))?;
     }
     Ok(())
 }

@@ -74,9 +74,7 @@ pub fn product_from(
         brand: non_empty(brand),
         price,
     };
-    product
-        .validate("product")
-        .map_err(|e| rename_field(e, "product.", "data-vitrine-"))?;
+    product.check().map_err(attribute_named)?;
     Ok(product)
 }
 
@@ -162,17 +160,17 @@ fn non_empty(value: Option<String>) -> Option<String> {
     value.filter(|v| !v.trim().is_empty())
 }
 
-fn rename_field(error: Error, from: &str, to: &str) -> Error {
+/// A product field's error named by the item attribute it was read from.
+fn attribute_named(error: Error) -> Error {
     match error {
         Error::InvalidField {
             field,
             expected,
             got,
         } => Error::InvalidField {
-            field: match field.strip_prefix(from) {
-                Some("id") => "data-vitrine-item".to_owned(),
-                Some(rest) => format!("{to}{rest}"),
-                None => field,
+            field: match field.as_str() {
+                "id" => ITEM.to_owned(),
+                _ => format!("data-vitrine-{field}"),
             },
             expected,
             got,

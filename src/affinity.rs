@@ -99,13 +99,13 @@ impl AffinityTable {
     pub fn read(fields: &Fields, key: &str) -> Result<Self> {
         let entries = fields
             .object(key)?
-            .map("entries")?
-            .map(|(label, at, weight)| {
+            .entries("entries", |label, at, weight| {
                 let weight = Decayed::from_fields(&Fields::of(weight, at)?)?;
                 Ok((label.to_owned(), weight))
-            })
-            .collect::<Result<_>>()?;
-        Ok(AffinityTable { entries })
+            })?;
+        Ok(AffinityTable {
+            entries: entries.into_iter().collect(),
+        })
     }
 
     /// Adds `amount` to `label`'s weight, evicting the weakest entry if `capacity` is reached.

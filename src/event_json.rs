@@ -274,11 +274,12 @@ fn list<T>(
     let Value::Array(items) = value else {
         return Err(wrong_type(path, expected, value));
     };
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| read(item, format!("{path}[{i}]")))
-        .collect()
+    // A loop, not `collect::<Result<_>>()`, as `stored::Fields::list` says why.
+    let mut read_all = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        read_all.push(read(item, format!("{path}[{i}]"))?);
+    }
+    Ok(read_all)
 }
 
 /// A price or an order amount. `NaN` and `±Infinity` arrive as strings (JSON has no such

@@ -72,22 +72,20 @@ impl Writers {
         if fields.get(key).is_none() {
             return Ok(Writers::default());
         }
-        let tabs = fields
-            .object(key)?
-            .map("tabs")?
-            .map(|(tab, at, mark)| {
-                let mark = Fields::of(mark, at)?;
-                let seq = mark.count("seq")?;
-                Ok((
-                    tab.to_owned(),
-                    Mark {
-                        seq,
-                        t: mark.number("t")?,
-                    },
-                ))
-            })
-            .collect::<Result<_>>()?;
-        Ok(Writers { tabs })
+        let tabs = fields.object(key)?.entries("tabs", |tab, at, mark| {
+            let mark = Fields::of(mark, at)?;
+            let seq = mark.count("seq")?;
+            Ok((
+                tab.to_owned(),
+                Mark {
+                    seq,
+                    t: mark.number("t")?,
+                },
+            ))
+        })?;
+        Ok(Writers {
+            tabs: tabs.into_iter().collect(),
+        })
     }
 
     /// Whether no tab has a mark.

@@ -188,10 +188,7 @@ impl Ledger {
         let fields = Fields::of(&value, "ledger")?;
         let ledger = Ledger {
             schema: fields.small("schema")?,
-            entries: fields
-                .array("entries")?
-                .map(|(at, entry)| LedgerEntry::from_value(entry, &at))
-                .collect::<Result<_>>()?,
+            entries: fields.list("entries", |at, entry| LedgerEntry::from_value(entry, &at))?,
         };
         if ledger.schema != LEDGER_SCHEMA {
             return Err(Error::Corrupt(format!(

@@ -345,23 +345,20 @@ impl Outbox {
         let funnel = fields.object("funnel")?;
         let furthest = FunnelStage::from_name(&funnel.string("furthest")?)
             .ok_or_else(|| funnel.corrupt("furthest", "expected a funnel stage"))?;
-        let queue = fields
-            .array("queue")?
-            .map(|(at, queued)| {
-                let queued = Fields::of(queued, at.as_str())?.only(&[
-                    "batch",
-                    "built_ms",
-                    "attempts",
-                    "next_attempt_ms",
-                ])?;
-                Ok(Queued {
-                    batch: SignalBatch::from_value(queued.value("batch")?, &format!("{at}.batch"))?,
-                    built_ms: queued.number("built_ms")?,
-                    attempts: queued.small("attempts")?,
-                    next_attempt_ms: queued.number("next_attempt_ms")?,
-                })
+        let queue = fields.list("queue", |at, queued| {
+            let queued = Fields::of(queued, at.as_str())?.only(&[
+                "batch",
+                "built_ms",
+                "attempts",
+                "next_attempt_ms",
+            ])?;
+            Ok(Queued {
+                batch: SignalBatch::from_value(queued.value("batch")?, &format!("{at}.batch"))?,
+                built_ms: queued.number("built_ms")?,
+                attempts: queued.small("attempts")?,
+                next_attempt_ms: queued.number("next_attempt_ms")?,
             })
-            .collect::<Result<_>>()?;
+        })?;
         Ok(Outbox {
             schema: fields.small("schema")?,
             budget: PrivacyBudget {

@@ -444,10 +444,9 @@ impl Profile {
             price_bands: AffinityTable::read(&fields, "price_bands")?,
             log_price_sum: Decayed::read(&fields, "log_price_sum")?,
             log_price_weight: Decayed::read(&fields, "log_price_weight")?,
-            recent: fields
-                .array("recent")?
-                .map(|(at, item)| RecentItem::from_fields(&Fields::of(item, at)?))
-                .collect::<Result<_>>()?,
+            recent: fields.list("recent", |at, item| {
+                RecentItem::from_fields(&Fields::of(item, at)?)
+            })?,
             cart: fields.strings("cart")?,
             session: Session {
                 started_ms: session.number("started_ms")?,

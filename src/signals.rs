@@ -229,14 +229,11 @@ impl SignalBatch {
         let arm = fields.string("arm")?;
         let arm = Arm::parse(&arm)
             .ok_or_else(|| fields.corrupt("arm", "expected \"personalized\" or \"holdout\""))?;
-        let interest = fields
-            .array("interest")?
-            .map(|(at, bit)| {
-                bit.as_u64()
-                    .and_then(|b| u8::try_from(b).ok())
-                    .ok_or_else(|| Error::Corrupt(format!("`{at}`: expected 0 or 1")))
-            })
-            .collect::<Result<_>>()?;
+        let interest = fields.list("interest", |at, bit| {
+            bit.as_u64()
+                .and_then(|b| u8::try_from(b).ok())
+                .ok_or_else(|| Error::Corrupt(format!("`{at}`: expected 0 or 1")))
+        })?;
         Ok(SignalBatch {
             schema: fields.small("schema")?,
             batch_id: fields.string("batch_id")?,

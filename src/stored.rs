@@ -184,18 +184,52 @@ impl<'a> Fields<'a> {
             .map(move |(i, item)| (format!("{path}[{i}]"), item)))
     }
 
+    /// Each element of the array `key`, read by `read` from the element and its path.
+    ///
+    /// A loop rather than `collect::<Result<_>>()`: that compiled the standard library's
+    /// short-circuiting adapters once per record type, several KB of the start-up module.
+    ///
+    /// # Errors
+    /// [`Error::Corrupt`] when it is missing or not an array, and the first error of `read`.
+    pub fn list<T>(
+        &self,
+        key: &str,
+        mut read: impl FnMut(String, &'a Value) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        let mut read_all = Vec::new();
+        for (at, item) in self.array(key)? {
+            read_all.push(read(at, item)?);
+        }
+        Ok(read_all)
+    }
+
+    /// Each field of the object `key` (a map), read by `read` from its name, its path and
+    /// its value, as [`Fields::list`] reads an array.
+    ///
+    /// # Errors
+    /// [`Error::Corrupt`] when it is missing or not an object, and the first error of `read`.
+    pub fn entries<T>(
+        &self,
+        key: &str,
+        mut read: impl FnMut(&'a str, String, &'a Value) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        let mut read_all = Vec::new();
+        for (name, at, value) in self.map(key)? {
+            read_all.push(read(name, at, value)?);
+        }
+        Ok(read_all)
+    }
+
     /// The array of strings `key`.
     ///
     /// # Errors
     /// [`Error::Corrupt`] when it is missing, not an array, or holds anything but strings.
     pub fn strings(&self, key: &str) -> Result<Vec<String>> {
-        self.array(key)?
-            .map(|(at, item)| {
-                item.as_str()
-                    .map(str::to_owned)
-                    .ok_or_else(|| Error::Corrupt(format!("`{at}`: expected a string")))
-            })
-            .collect()
+        self.list(key, |at, item| {
+            item.as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| Error::Corrupt(format!("`{at}`: expected a string")))
+        })
     }
 
     /// Each field of the object `key` (a map), with its path (`path.key[i]`, by position:

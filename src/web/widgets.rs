@@ -110,11 +110,10 @@ pub fn read(container: &Element) -> Result<Read> {
         None => dom::item_fields(container)?,
     };
     let items: Vec<&[Option<String>]> = fields.chunks_exact(batch::FIELDS).collect();
-    let ranks = items
-        .iter()
-        .enumerate()
-        .map(|(index, item)| dom::rank_from(item[1].as_deref(), index as u32))
-        .collect::<Result<Vec<u32>>>()?;
+    let mut ranks = Vec::with_capacity(items.len());
+    for (index, item) in items.iter().enumerate() {
+        ranks.push(dom::rank_from(item[1].as_deref(), index as u32)?);
+    }
     // Stable: items of equal rank keep their document order.
     let document_index: Vec<u32> =
         crate::order::sorted_indices(items.len(), &|a, b| ranks[a].cmp(&ranks[b]))

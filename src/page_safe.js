@@ -33,13 +33,24 @@ export function vitrineStringify(value) {
   try {
     return stringify(value);
   } catch (thrown) {
+    throw fieldOf(value, thrown);
+  }
+}
+
+/** What to throw for `thrown`, which stringify threw: a `VitrineFieldError` as it is; else,
+ * where reading the page's object again throws at a field, an error naming that field with
+ * what it threw there; else `thrown` itself. Nothing here may lose `thrown`. */
+function fieldOf(value, thrown) {
+  try {
     if (thrown !== null && typeof thrown === "object" && thrown.name === "VitrineFieldError") {
-      throw thrown;
+      return thrown;
     }
-    // The page's code threw while its object was read: say which field.
-    const path = throwingPath(value);
-    if (path === undefined) throw thrown;
-    throw fieldError(path, "reading it threw (" + messageOf(thrown) + ")");
+    // The page's code threw while its object was read: find which field.
+    const found = throwingField(value);
+    if (found === undefined) return thrown;
+    return fieldError(found.path, "reading it threw (" + messageOf(found.thrown) + ")");
+  } catch {
+    return thrown;
   }
 }
 
@@ -77,16 +88,21 @@ function stringify(value) {
 }
 
 /** Where reading `value` as `JSON.stringify` does throws: the path of the first property
- * whose getter or `toJSON` throws, in the order stringify reads them, or `undefined` when
- * none throws this time. Only called once stringify has thrown, so those run a second time;
- * a getter that threw only once is then reported as stringify's message alone. */
-function throwingPath(value) {
+ * whose getter or `toJSON` throws, in the order stringify reads them, with what it threw;
+ * `undefined` when none throws this time, or when the walk cannot follow stringify (too
+ * deep, too long, or the page's list or proxy failing otherwise), so that the field named
+ * is the one stringify stopped at. Only called once stringify has thrown, so getters run a
+ * second time, and the message is that of the second throw, so that the two agree. */
+function throwingField(value) {
   const seen = new Set();
   // Far more reads than an event or the options may hold: a list of a billion holes, which
   // stringify itself gives up on, is not walked for seconds.
   let reads = 100000;
-  const walk = (holder, key, path) => {
-    if (--reads < 0) return undefined;
+  const GIVE_UP = {};
+  const walk = (holder, key, path, depth) => {
+    // Deeper than stringify goes before its stack runs out: an endless chain of getters is
+    // not followed into a path of thousands of names.
+    if (--reads < 0 || depth > MAX_DEPTH) return GIVE_UP;
     let read;
     try {
       read = holder[key];
@@ -94,39 +110,47 @@ function throwingPath(value) {
         && !builtInToJson(read)) {
         read = read.toJSON(key);
       }
-    } catch {
-      return path;
+    } catch (thrown) {
+      return { path, thrown };
     }
     if (read === null || typeof read !== "object" || seen.has(read)) return undefined;
     seen.add(read);
-    // A proxy's traps may throw here too (a revoked one does).
     let array, keys, count;
     try {
       array = Array.isArray(read);
       keys = array ? undefined : Object.keys(read);
-      count = array ? read.length : keys.length;
+      count = array ? +read.length : keys.length;
     } catch {
-      return path;
+      // A revoked proxy, a throwing trap, or a page's own `Object.keys`: not a field.
+      return GIVE_UP;
     }
-    for (let i = 0; i < count && reads > 0; i++) {
-      const child = array ? i : keys[i];
+    for (let i = 0; i < count; i++) {
+      // Keys as stringify passes them to `toJSON`: strings, for a list's items too.
+      const child = array ? "" + i : keys[i];
       const at = array ? path + "[" + i + "]" : path === "" ? child : path + "." + child;
-      const found = walk(read, child, at);
+      const found = walk(read, child, at, depth + 1);
       if (found !== undefined) return found;
     }
     return undefined;
   };
-  return walk({ "": value }, "", "");
+  const found = walk({ "": value }, "", "", 0);
+  return found === GIVE_UP ? undefined : found;
 }
 
-/** The message of what the page's code threw, for an error's text. */
+/** Nesting the walk above follows, past what an event or the options hold. */
+const MAX_DEPTH = 1000;
+
+/** The message of what the page's code threw, as the core describes a thrown value: an
+ * error's message, a thrown string, or its type. */
 function messageOf(thrown) {
   try {
     const message = thrown !== null && typeof thrown === "object" ? thrown.message : undefined;
-    return typeof message === "string" ? message : "" + thrown;
+    if (typeof message === "string" && message !== "") return message;
+    if (typeof thrown === "string") return thrown;
   } catch {
-    return "a value without a text";
+    // A message getter that throws says nothing more than the type below.
   }
+  return "a thrown value of type " + typeof thrown;
 }
 
 /** The path of `holder[key]`, as `items[0].price`, from `paths` of the objects written so far.

@@ -3,7 +3,7 @@
 //! A segment is the nearest of [`SEGMENT_COUNT`] centroids to the profile vector below. The
 //! centroids are computed offline, by seeded k-means over profiles replayed from real REES46
 //! sessions (`vitrine-dataset --write-segments`), and shipped in `models/segments.json`,
-//! whose centroids `build.rs` compiles into the SDK as [`SHIPPED_CENTROIDS`]. The segment is readable by the page and travels only noised,
+//! whose centroids `build.rs` compiles into the SDK as `SHIPPED_CENTROIDS`. The segment is readable by the page and travels only noised,
 //! by randomized response, in the signal batch.
 //!
 //! # The profile vector
@@ -161,7 +161,7 @@ impl Segments {
     }
 
     /// `models/segments.json` as this build was made with it, parsed and checked: for the
-    /// tools and the tests. The SDK reads [`SHIPPED_CENTROIDS`] instead.
+    /// tools and the tests. The SDK reads `SHIPPED_CENTROIDS` instead.
     ///
     /// # Errors
     /// As [`Segments::parse`].

@@ -414,7 +414,7 @@ each record. The package's JavaScript is minified (\`js/scripts/minify.mjs\`, te
 source maps): the wrapper, the core's glue and its snippets went from 14,398 to 9,829 B of
 brotli, and the ranker's glue from 3,093 to 1,827 B (one build, brotli 11). The core's
 wasm alone is now within 80 KB, the narrower reading of the budget; the start-up path, with
-the wrapper, its modules, the glue and the snippets (12.5 KB of brotli more), is not. Tried
+the wrapper, its modules, the glue and the snippets (about 13 KB of brotli more), is not. Tried
 for the core's wasm and not kept (the same way, against 81,303 B): \`#[inline(never)]\` on
 the record readers' field helpers (+56 B), one \`join\` written out by hand (886 B fewer
 raw, 121 B more brotli), wasm-opt's \`--merge-similar-functions\`, \`--converge\` and

@@ -3,8 +3,8 @@
 //! A segment is the nearest of [`SEGMENT_COUNT`] centroids to the profile vector below. The
 //! centroids are computed offline, by seeded k-means over profiles replayed from real REES46
 //! sessions (`vitrine-dataset --write-segments`), and shipped in `models/segments.json`,
-//! whose centroids `build.rs` compiles into the SDK as `SHIPPED_CENTROIDS`. The segment is readable by the page and travels only noised,
-//! by randomized response, in the signal batch.
+//! whose centroids `build.rs` compiles into the SDK as `SHIPPED_CENTROIDS`. The segment is
+//! readable by the page and travels only noised, by randomized response, in the signal batch.
 //!
 //! # The profile vector
 //! [`VECTOR_LEN`] numbers, each in `[0, 1]`, named by [`VECTOR_NAMES`]:

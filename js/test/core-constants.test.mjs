@@ -13,18 +13,24 @@ function declared(source, pattern, where) {
   return Number(match[1].replaceAll("_", ""));
 }
 
-test("the wrapper's longest widget is the core's MAX_WIDGET_ITEMS", () => {
-  const rust = declared(read("../../src/web/batch.rs"),
-    /pub const MAX_WIDGET_ITEMS: usize = ([\d_]+);/, "src/web/batch.rs");
-  const wrapper = declared(read("../src/index.ts"),
-    /const MAX_WIDGET_ITEMS = ([\d_]+);/, "js/src/index.ts");
-  assert.equal(wrapper, rust);
-});
+const COPIES = [
+  {
+    name: "MAX_WIDGET_ITEMS (the longest widget the core ranks)",
+    rust: ["../../src/web/batch.rs", /pub const MAX_WIDGET_ITEMS: usize = ([\d_]+);/],
+    copy: ["../src/index.ts", /const MAX_WIDGET_ITEMS = ([\d_]+);/],
+  },
+  {
+    name: "FEATURE_COUNT (the warm-up worker's row length)",
+    rust: ["../../src/features.rs", /pub const FEATURE_COUNT: usize = ([\d_]+);/],
+    copy: ["../src/ranker-warmup.ts", /const FEATURES = ([\d_]+);/],
+  },
+];
 
-test("the warm-up worker's row length is the feature contract's FEATURE_COUNT", () => {
-  const rust = declared(read("../../src/features.rs"),
-    /pub const FEATURE_COUNT: usize = ([\d_]+);/, "src/features.rs");
-  const worker = declared(read("../src/ranker-warmup.ts"),
-    /const FEATURES = ([\d_]+);/, "js/src/ranker-warmup.ts");
-  assert.equal(worker, rust);
-});
+for (const { name, rust, copy } of COPIES) {
+  test(`the wrapper's copy of ${name} is the Rust source's`, () => {
+    const [rustFile, rustPattern] = rust;
+    const [copyFile, copyPattern] = copy;
+    assert.equal(declared(read(copyFile), copyPattern, copyFile),
+      declared(read(rustFile), rustPattern, rustFile));
+  });
+}

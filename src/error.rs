@@ -57,9 +57,7 @@ impl Error {
             got: shortened(got.to_string()),
         }
     }
-}
 
-impl Error {
     /// This error with its field named below `parent`, as `parent.field`: a check knows only
     /// its own field's name, and the path above it is written only when there is an error.
     pub fn within(self, parent: impl std::fmt::Display) -> Self {

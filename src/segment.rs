@@ -168,12 +168,6 @@ impl Segments {
     pub fn shipped() -> Result<Segments> {
         Segments::parse(include_str!("../models/segments.json"))
     }
-
-    /// The index of the centroid nearest to `v` (squared Euclidean distance; ties go to the
-    /// lower index).
-    pub fn nearest(&self, v: &ProfileVector) -> u8 {
-        nearest(&self.centroids, v) as u8
-    }
 }
 
 /// The shopper's segment by the shipped centroids, in `0..SEGMENT_COUNT`.
@@ -185,6 +179,8 @@ fn distance2(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
 }
 
+/// The index of the centroid nearest to `v` (squared Euclidean distance; ties go to the lower
+/// index).
 fn nearest<C: AsRef<[f64]>>(centroids: &[C], v: &[f64]) -> usize {
     let mut best = (0, f64::INFINITY);
     for (i, c) in centroids.iter().enumerate() {

@@ -127,8 +127,7 @@ function throwingField(value) {
     for (let i = 0; i < count; i++) {
       // Keys as stringify passes them to `toJSON`: strings, for a list's items too.
       const child = array ? "" + i : keys[i];
-      const at = array ? path + "[" + i + "]" : path === "" ? child : path + "." + child;
-      const found = walk(read, child, at, depth + 1);
+      const found = walk(read, child, childPath(path, child, array), depth + 1);
       if (found !== undefined) return found;
     }
     return undefined;
@@ -158,8 +157,13 @@ function messageOf(thrown) {
  * `track` stringifies every event. */
 function pathOf(paths, holder, key) {
   const parent = paths.get(holder);
-  if (parent === undefined) return "";
-  if (Array.isArray(holder)) return parent + "[" + key + "]";
+  return parent === undefined ? "" : childPath(parent, key, Array.isArray(holder));
+}
+
+/** The path of field `key` of the value at `parent`: `parent[key]` in a list, else
+ * `parent.key` (just `key` at the top). */
+function childPath(parent, key, inList) {
+  if (inList) return parent + "[" + key + "]";
   return parent === "" ? key : parent + "." + key;
 }
 

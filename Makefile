@@ -24,6 +24,7 @@ help:
 	@echo "make inventory  rewrite privacy/inventory.json from src/inventory.rs"
 	@echo "make segments  recompute models/segments.json (seeded k-means over REES46 profiles)"
 	@echo "make bench  Vitrine vs onnxruntime-web vs plain JS in Chromium; writes BENCHMARKS.md"
+	@echo "            (CORE_OPT=3 builds the core for speed instead of size, to compare)"
 	@echo "make load   loopback load test of the collector: batches/s, p99, nothing lost"
 	@echo "make simulate  estimate error against ε, 10^4 shoppers drawn from REES46"
 	@echo "make sdk-release  make sdk, then wasm-opt over both modules (slow; cached)"
@@ -41,6 +42,13 @@ WASM_PACK := wasm-pack build --target web --out-dir js/pkg --release --no-pack
 # offline tools) keep Cargo.toml's speed settings, hence flags here rather than there.
 WASM_SIZE := --config 'profile.release.opt-level="z"' \
 	--config 'profile.release.package."*".opt-level="z"'
+# The core alone may be built otherwise: `make bench CORE_OPT=3` measures what its size costs
+# in speed (BENCHMARKS.md, "tried and not kept"). "z" keeps its wasm within issue 7's 80 KB.
+CORE_OPT ?= z
+# Cargo reads the levels 0 to 3 as numbers and "s" and "z" as strings, and no other way.
+CORE_OPT_VALUE := $(if $(filter 0 1 2 3,$(CORE_OPT)),$(CORE_OPT),"$(CORE_OPT)")
+CORE_BUILD := --config 'profile.release.opt-level=$(CORE_OPT_VALUE)' \
+	--config 'profile.release.package."*".opt-level=$(CORE_OPT_VALUE)'
 # The ranker links tract-core and tract-nnef less their registrations of named model
 # transforms, which kept 3.2 MB of code alive (scripts/patched-tract.mjs says why). Cargo
 # writes the patch into Cargo.lock, so the lockfile is put back afterwards (pass, fail or
@@ -52,7 +60,7 @@ RANKER_PATCH := \
 # crate, numbered from 0: the ranker must write none, or its files would replace the core's.
 sdk: setup
 	rm -rf js/pkg/snippets target/core-snippets
-	$(WASM_PACK) --out-name vitrine -- --no-default-features $(WASM_SIZE)
+	$(WASM_PACK) --out-name vitrine -- --no-default-features $(CORE_BUILD)
 	cp -r js/pkg/snippets target/core-snippets
 	node scripts/patched-tract.mjs
 	cp Cargo.lock target/patched/Cargo.lock

@@ -481,9 +481,18 @@ thirds of what is left is the core: the feature rows take half of that (six labe
 and two \`ln_1p\` per candidate), and the blend's sort and vectors take the rest. The
 ranker's 8 to 14 µs go mostly to tract's run of the plan, around a matrix kernel of 2 to
 3 µs. Tried and not kept: sorting the blended scores as integer keys (\`sort_unstable\` on
-\`u128\`), 1.3 µs faster for 1.2 KB more of the core's brotli; the core at opt-level "s"
-or 3, which made the rule path 20 % or 30 % faster for 4.8 KB or 13.6 KB more brotli; and
-hashing a label's last bytes as one word instead of a byte at a time (as slow or slower).
+\`u128\`), 1.3 µs faster for 1.2 KB more of the core's brotli; the core at opt-level "s",
+which made the rule path 20 % faster for 4.8 KB more brotli; and hashing a label's last
+bytes as one word instead of a byte at a time (as slow or slower).
+
+The core at opt-level 3 (\`make bench CORE_OPT=3\`), in two runs right after one of the
+shipped "z" build on 2026-12-06: re-rank (a) of 100 in 25.0 µs against 34.0 (1.86 and 1.90 times
+\`session.run\` in their runs, against 2.41), the rule path in 16.0 against 24.5, for a
+core wasm of 89.3 KiB of brotli instead of 76.9, over the 80 KB goal. Even so (a) stays
+near twice \`session.run\`: tract's own run is about 8 µs of \`session.run\`'s 13 to 14,
+which leaves some 6 µs for the feature rows, the blend, the policy and the explanations of
+100 items, and at opt-level 3 they take 16. The re-rank goal is out of this design's reach
+at either level, and opt-level 3 would give up the size goal as well.
 
 ## Reproduce
 

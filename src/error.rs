@@ -61,13 +61,19 @@ impl Error {
     /// This error with its field named below `parent`, as `parent.field`: a check knows only
     /// its own field's name, and the path above it is written only when there is an error.
     pub fn within(self, parent: impl std::fmt::Display) -> Self {
+        self.renamed(|field| format!("{parent}.{field}"))
+    }
+
+    /// This error with its field named by `name` from the field's current name; any other
+    /// error unchanged. For callers that know a field by another name than the check did.
+    pub fn renamed(self, name: impl FnOnce(&str) -> String) -> Self {
         match self {
             Error::InvalidField {
                 field,
                 expected,
                 got,
             } => Error::InvalidField {
-                field: format!("{parent}.{field}"),
+                field: name(&field),
                 expected,
                 got,
             },

@@ -262,6 +262,40 @@ fn a_bad_item_keeps_the_server_order_and_names_the_attribute() {
 }
 
 #[wasm_bindgen_test]
+fn a_product_check_and_the_widget_kind_name_their_attributes() {
+    let vitrine = start("test-bad-attributes");
+    vitrine
+        .track(view("x1", "furniture.living_room.sofa", "ikea"))
+        .unwrap();
+    // A price that reads as a number, refused by the product's own check ("price").
+    let mut items = ITEMS.to_vec();
+    items[2].3 = "-3";
+    let container = widget(&items);
+    let error = vitrine.rerank(&container).unwrap_err();
+    assert_kept_server_order(
+        &container,
+        &error,
+        "invalid_field",
+        "`data-vitrine-price`: expected a finite, non-negative number",
+    );
+    container.remove();
+
+    let container = widget(&ITEMS);
+    container
+        .set_attribute("data-vitrine-widget", "carousel")
+        .unwrap();
+    let error = vitrine.rerank(&container).unwrap_err();
+    assert_kept_server_order(
+        &container,
+        &error,
+        "invalid_field",
+        "`data-vitrine-widget`: ",
+    );
+    vitrine.erase();
+    container.remove();
+}
+
+#[wasm_bindgen_test]
 fn invalid_events_are_refused_with_the_field_named() {
     let vitrine = start("test-invalid");
     let bad = js_sys::JSON::parse(r#"{"type":"product_viewed","product":{"id":"1","price":-1}}"#)

@@ -162,21 +162,10 @@ fn non_empty(value: Option<String>) -> Option<String> {
 
 /// A product field's error named by the item attribute it was read from.
 fn attribute_named(error: Error) -> Error {
-    match error {
-        Error::InvalidField {
-            field,
-            expected,
-            got,
-        } => Error::InvalidField {
-            field: match field.as_str() {
-                "id" => ITEM.to_owned(),
-                _ => format!("data-vitrine-{field}"),
-            },
-            expected,
-            got,
-        },
-        other => other,
-    }
+    error.renamed(|field| match field {
+        "id" => ITEM.to_owned(),
+        _ => format!("data-vitrine-{field}"),
+    })
 }
 
 /// `item`'s 0-based position among the items of `widget` as displayed now.

@@ -103,7 +103,7 @@ pub struct Read {
 /// Reads a widget's items and products; the DOM is not changed.
 pub fn read(container: &Element) -> Result<Read> {
     let kind = dom::attribute(container, dom::WIDGET)?.unwrap_or_default();
-    WidgetKind::parse(&kind).map_err(|e| rename(e, dom::WIDGET))?;
+    WidgetKind::parse(&kind).map_err(|e| e.renamed(|_| dom::WIDGET.to_owned()))?;
 
     let fields = match batch::read(container)? {
         Some(fields) => fields,
@@ -205,16 +205,5 @@ fn score(scorer: Option<&Scorer>, rows: &[f32]) -> Result<Vec<f32>> {
     match scorer {
         Some(scorer) => scorer.score(rows),
         None => Ok(ranker::rule_scores(rows)),
-    }
-}
-
-fn rename(error: Error, field: &str) -> Error {
-    match error {
-        Error::InvalidField { expected, got, .. } => Error::InvalidField {
-            field: field.to_owned(),
-            expected,
-            got,
-        },
-        other => other,
     }
 }

@@ -40,15 +40,16 @@ WASM_PACK := wasm-pack build --target web --out-dir js/pkg --release --no-pack
 # proportion to their bytes. tract-linalg's kernels keep opt-level 3 (Cargo.toml): at "z"
 # scoring took 60 % longer for 5 % fewer bytes. Native release builds (the demo server, the
 # offline tools) keep Cargo.toml's speed settings, hence flags here rather than there.
-WASM_SIZE := --config 'profile.release.opt-level="z"' \
-	--config 'profile.release.package."*".opt-level="z"'
+# $(call opt_level,L): the crate and every dependency at opt-level L. Cargo reads the levels
+# 0 to 3 as numbers and "s" and "z" as strings, and no other way (opt_value).
+opt_value = $(if $(filter 0 1 2 3,$(1)),$(1),"$(1)")
+opt_level = --config 'profile.release.opt-level=$(call opt_value,$(1))' \
+	--config 'profile.release.package."*".opt-level=$(call opt_value,$(1))'
+WASM_SIZE := $(call opt_level,z)
 # The core alone may be built otherwise: `make bench CORE_OPT=3` measures what its size costs
-# in speed (BENCHMARKS.md, "tried and not kept"). "z" keeps its wasm within issue 7's 80 KB.
+# in speed (BENCHMARKS.md, "The core at opt-level 3"). "z" keeps its wasm within issue 7's
+# 80 KB.
 CORE_OPT ?= z
-# Cargo reads the levels 0 to 3 as numbers and "s" and "z" as strings, and no other way.
-CORE_OPT_VALUE := $(if $(filter 0 1 2 3,$(CORE_OPT)),$(CORE_OPT),"$(CORE_OPT)")
-CORE_BUILD := --config 'profile.release.opt-level=$(CORE_OPT_VALUE)' \
-	--config 'profile.release.package."*".opt-level=$(CORE_OPT_VALUE)'
 # The ranker links tract-core and tract-nnef less their registrations of named model
 # transforms, which kept 3.2 MB of code alive (scripts/patched-tract.mjs says why). Cargo
 # writes the patch into Cargo.lock, so the lockfile is put back afterwards (pass, fail or
@@ -60,7 +61,7 @@ RANKER_PATCH := \
 # crate, numbered from 0: the ranker must write none, or its files would replace the core's.
 sdk: setup
 	rm -rf js/pkg/snippets target/core-snippets
-	$(WASM_PACK) --out-name vitrine -- --no-default-features $(CORE_BUILD)
+	$(WASM_PACK) --out-name vitrine -- --no-default-features $(call opt_level,$(CORE_OPT))
 	cp -r js/pkg/snippets target/core-snippets
 	node scripts/patched-tract.mjs
 	cp Cargo.lock target/patched/Cargo.lock

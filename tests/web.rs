@@ -250,41 +250,38 @@ fn a_bad_item_keeps_the_server_order_and_names_the_attribute() {
     vitrine
         .track(view("x1", "furniture.living_room.sofa", "ikea"))
         .unwrap();
-    let mut items = ITEMS.to_vec();
-    items[1].3 = "twelve";
-    let container = widget(&items);
+    let bad_prices = [
+        // Not a number: refused as the attribute is read.
+        ("twelve", "data-vitrine-price"),
+        // A number the product's own check refuses, under its own name ("price").
+        (
+            "-3",
+            "`data-vitrine-price`: expected a finite, non-negative number",
+        ),
+    ];
+    for (price, named) in bad_prices {
+        let mut items = ITEMS.to_vec();
+        items[1].3 = price;
+        let container = widget(&items);
 
-    let error = vitrine.rerank(&container).unwrap_err();
+        let error = vitrine.rerank(&container).unwrap_err();
 
-    assert_kept_server_order(&container, &error, "invalid_field", "data-vitrine-price");
+        assert_kept_server_order(&container, &error, "invalid_field", named);
+        container.remove();
+    }
     vitrine.erase();
-    container.remove();
 }
 
 #[wasm_bindgen_test]
-fn a_product_check_and_the_widget_kind_name_their_attributes() {
-    let vitrine = start("test-bad-attributes");
-    vitrine
-        .track(view("x1", "furniture.living_room.sofa", "ikea"))
-        .unwrap();
-    // A price that reads as a number, refused by the product's own check ("price").
-    let mut items = ITEMS.to_vec();
-    items[2].3 = "-3";
-    let container = widget(&items);
-    let error = vitrine.rerank(&container).unwrap_err();
-    assert_kept_server_order(
-        &container,
-        &error,
-        "invalid_field",
-        "`data-vitrine-price`: expected a finite, non-negative number",
-    );
-    container.remove();
-
+fn an_unknown_widget_kind_is_named_by_its_attribute() {
+    let vitrine = start("test-bad-kind");
     let container = widget(&ITEMS);
     container
         .set_attribute("data-vitrine-widget", "carousel")
         .unwrap();
+
     let error = vitrine.rerank(&container).unwrap_err();
+
     assert_kept_server_order(
         &container,
         &error,
